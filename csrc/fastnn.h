@@ -1,0 +1,67 @@
+/* fastnn's C kernels: plain C99 on contiguous row-major buffers, no Python.
+ * Every float kernel exists as _f32 (float) and _f64 (double), from one body.
+ * Conventions: outputs first, then inputs, then sizes, then n_threads (the most
+ * OpenMP threads to use; small inputs use fewer).  Outputs are overwritten unless a
+ * comment says "accumulated".  Inputs are trusted: the Python layer validates.
+ * Outputs never alias inputs. */
+#ifndef FASTNN_H
+#define FASTNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FNN_DECLARE(REAL, SFX)                                                           \
+    /* activations.c: x, y, dout, dx all (n,); backward from x (relu) or y = f(x) */     \
+    void fnn_relu_##SFX(REAL *y, const REAL *x, ptrdiff_t n, int n_threads);             \
+    void fnn_relu_backward_##SFX(REAL *dx, const REAL *dout, const REAL *x, ptrdiff_t n, \
+                                 int n_threads);                                         \
+    void fnn_tanh_##SFX(REAL *y, const REAL *x, ptrdiff_t n, int n_threads);             \
+    void fnn_tanh_backward_##SFX(REAL *dx, const REAL *dout, const REAL *y, ptrdiff_t n, \
+                                 int n_threads);                                         \
+    void fnn_sigmoid_##SFX(REAL *y, const REAL *x, ptrdiff_t n, int n_threads);          \
+    void fnn_sigmoid_backward_##SFX(REAL *dx, const REAL *dout, const REAL *y,           \
+                                    ptrdiff_t n, int n_threads);                         \
+    /* softmax.c: z, out (B, K) */                                                       \
+    void fnn_softmax_##SFX(REAL *out, const REAL *z, ptrdiff_t B, ptrdiff_t K,           \
+                           int n_threads);                                               \
+    void fnn_log_softmax_##SFX(REAL *out, const REAL *z, ptrdiff_t B, ptrdiff_t K,       \
+                               int n_threads);                                           \
+    /* logits, dlogits (B, K), labels (B,) in [0, K), w (B,) or NULL; returns the     */ \
+    /* weighted mean loss; dlogits = (softmax - onehot) w_i / sum(w)                  */ \
+    double fnn_softmax_xent_##SFX(REAL *dlogits, const REAL *logits,                     \
+                                  const int32_t *labels, const REAL *w, ptrdiff_t B,     \
+                                  ptrdiff_t K, int n_threads);                           \
+    /* logits, dlogits, targets, w (n,); dlogits = (sigmoid - target) w_i / sum(w)    */ \
+    double fnn_bce_with_logits_##SFX(REAL *dlogits, const REAL *logits,                  \
+                                     const REAL *targets, const REAL *w, ptrdiff_t n,    \
+                                     int n_threads);                                     \
+    /* update.c: p, g, v (n,); v NULL without momentum; p and v updated in place */      \
+    void fnn_sgd_update_##SFX(REAL *p, const REAL *g, REAL *v, ptrdiff_t n, double lr,   \
+                              double momentum, int nesterov, double weight_decay,        \
+                              int n_threads);                                            \
+    /* dense.c: b (N,) -> y (B, N) rows = b; dout (B, N) -> db (N,) column sums */       \
+    void fnn_fill_rows_##SFX(REAL *y, const REAL *b, ptrdiff_t B, ptrdiff_t N,           \
+                             int n_threads);                                             \
+    void fnn_column_sum_##SFX(REAL *db, const REAL *dout, ptrdiff_t B, ptrdiff_t N,      \
+                              int n_threads);                                            \
+    /* embedding.c: table, dtable (V, d), ids (N, n), out, dout (N, n*d);             */ \
+    /* scatter_add accumulates into dtable                                            */ \
+    void fnn_embedding_gather_##SFX(REAL *out, const REAL *table, const int32_t *ids,    \
+                                    ptrdiff_t N, ptrdiff_t n, ptrdiff_t d,               \
+                                    int n_threads);                                      \
+    void fnn_embedding_scatter_add_##SFX(REAL *dtable, const REAL *dout,                 \
+                                         const int32_t *ids, ptrdiff_t N, ptrdiff_t n,   \
+                                         ptrdiff_t d, int n_threads);
+
+FNN_DECLARE(float, f32)
+FNN_DECLARE(double, f64)
+
+/* windows.c: ids (N,), starts (S,) sorted sentence starts -> contexts (N, n), targets (N,) */
+void fnn_lm_windows(int32_t *contexts, int32_t *targets, const int32_t *ids, ptrdiff_t N,
+                    ptrdiff_t n, int32_t pad, const int64_t *starts, ptrdiff_t S, int n_threads);
+
+/* threads.c */
+int fnn_openmp_enabled(void);
+int fnn_max_threads(void);
+
+#endif

@@ -1,0 +1,54 @@
+# Declarations of the C kernels in csrc/fastnn.h (see there for shapes and contracts).
+from libc.stdint cimport int32_t, int64_t
+
+cdef extern from "fastnn.h" nogil:
+    void fnn_relu_f32(float *y, const float *x, Py_ssize_t n, int n_threads)
+    void fnn_relu_f64(double *y, const double *x, Py_ssize_t n, int n_threads)
+    void fnn_tanh_f32(float *y, const float *x, Py_ssize_t n, int n_threads)
+    void fnn_tanh_f64(double *y, const double *x, Py_ssize_t n, int n_threads)
+    void fnn_sigmoid_f32(float *y, const float *x, Py_ssize_t n, int n_threads)
+    void fnn_sigmoid_f64(double *y, const double *x, Py_ssize_t n, int n_threads)
+    void fnn_relu_backward_f32(float *dx, const float *dout, const float *x, Py_ssize_t n, int n_threads)
+    void fnn_relu_backward_f64(double *dx, const double *dout, const double *x, Py_ssize_t n, int n_threads)
+    void fnn_tanh_backward_f32(float *dx, const float *dout, const float *y, Py_ssize_t n, int n_threads)
+    void fnn_tanh_backward_f64(double *dx, const double *dout, const double *y, Py_ssize_t n, int n_threads)
+    void fnn_sigmoid_backward_f32(float *dx, const float *dout, const float *y, Py_ssize_t n, int n_threads)
+    void fnn_sigmoid_backward_f64(double *dx, const double *dout, const double *y, Py_ssize_t n, int n_threads)
+
+    void fnn_softmax_f32(float *out, const float *z, Py_ssize_t B, Py_ssize_t K, int n_threads)
+    void fnn_softmax_f64(double *out, const double *z, Py_ssize_t B, Py_ssize_t K, int n_threads)
+    void fnn_log_softmax_f32(float *out, const float *z, Py_ssize_t B, Py_ssize_t K, int n_threads)
+    void fnn_log_softmax_f64(double *out, const double *z, Py_ssize_t B, Py_ssize_t K, int n_threads)
+    double fnn_softmax_xent_f32(float *dlogits, const float *logits, const int32_t *labels,
+                                const float *w, Py_ssize_t B, Py_ssize_t K, int n_threads)
+    double fnn_softmax_xent_f64(double *dlogits, const double *logits, const int32_t *labels,
+                                const double *w, Py_ssize_t B, Py_ssize_t K, int n_threads)
+    double fnn_bce_with_logits_f32(float *dlogits, const float *logits, const float *targets,
+                                   const float *w, Py_ssize_t n, int n_threads)
+    double fnn_bce_with_logits_f64(double *dlogits, const double *logits, const double *targets,
+                                   const double *w, Py_ssize_t n, int n_threads)
+
+    void fnn_sgd_update_f32(float *p, const float *g, float *v, Py_ssize_t n, double lr,
+                            double momentum, int nesterov, double weight_decay, int n_threads)
+    void fnn_sgd_update_f64(double *p, const double *g, double *v, Py_ssize_t n, double lr,
+                            double momentum, int nesterov, double weight_decay, int n_threads)
+
+    void fnn_fill_rows_f32(float *y, const float *b, Py_ssize_t B, Py_ssize_t N, int n_threads)
+    void fnn_fill_rows_f64(double *y, const double *b, Py_ssize_t B, Py_ssize_t N, int n_threads)
+    void fnn_column_sum_f32(float *db, const float *dout, Py_ssize_t B, Py_ssize_t N, int n_threads)
+    void fnn_column_sum_f64(double *db, const double *dout, Py_ssize_t B, Py_ssize_t N, int n_threads)
+
+    void fnn_embedding_gather_f32(float *out, const float *table, const int32_t *ids,
+                                  Py_ssize_t N, Py_ssize_t n, Py_ssize_t d, int n_threads)
+    void fnn_embedding_gather_f64(double *out, const double *table, const int32_t *ids,
+                                  Py_ssize_t N, Py_ssize_t n, Py_ssize_t d, int n_threads)
+    void fnn_embedding_scatter_add_f32(float *dtable, const float *dout, const int32_t *ids,
+                                       Py_ssize_t N, Py_ssize_t n, Py_ssize_t d, int n_threads)
+    void fnn_embedding_scatter_add_f64(double *dtable, const double *dout, const int32_t *ids,
+                                       Py_ssize_t N, Py_ssize_t n, Py_ssize_t d, int n_threads)
+    void fnn_lm_windows(int32_t *contexts, int32_t *targets, const int32_t *ids, Py_ssize_t N,
+                        Py_ssize_t n, int32_t pad, const int64_t *starts, Py_ssize_t S,
+                        int n_threads)
+
+    int fnn_openmp_enabled()
+    int fnn_max_threads()

@@ -1,0 +1,111 @@
+"""The one place where user input is checked and converted for the kernels.
+
+Every function names the argument it checks in its error message.  Arrays come back
+C-contiguous (copied only when needed), float32 kept as float32, float64 as float64.
+"""
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+INT32_MAX = np.iinfo(np.int32).max
+
+
+def _asarray(x, name):
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} could not be read as an array: {exc}") from None
+
+
+def _check_ndim(a, name, ndim):
+    if ndim is not None and a.ndim not in np.atleast_1d(ndim):
+        want = " or ".join(f"{d}-D" for d in np.atleast_1d(ndim))
+        raise ValueError(f"{name} must be {want}, got a {a.ndim}-D array of shape {a.shape}")
+
+
+def check_finite_array(a, name):
+    """Raise ValueError if `a` holds NaN or infinity (a cheap sum first, as scikit-learn)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(a, dtype=np.float64)):
+            return
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
+def float_array(x, name, *, ndim=None, dtype=None, check_finite=True):
+    """x as a non-empty C-contiguous float32 / float64 array.
+
+    Integer, boolean, complex, float16 and object input raise TypeError (dtype=...
+    converts to that float dtype instead of keeping the input's).
+    """
+    a = _asarray(x, name)
+    if dtype is not None:
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+        a = a.astype(dtype, copy=False)
+    elif a.dtype not in FLOAT_DTYPES:
+        kind = {"i": "integer", "u": "integer", "b": "boolean", "c": "complex"}.get(
+            a.dtype.kind, str(a.dtype))
+        raise TypeError(
+            f"{name} must be a float32 or float64 array, got {kind} dtype {a.dtype}"
+            + (f"; convert it with {name}.astype(np.float64)" if kind in ("integer", "boolean") else ""))
+    _check_ndim(a, name, ndim)
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape})")
+    a = np.ascontiguousarray(a)
+    if check_finite:
+        check_finite_array(a, name)
+    return a
+
+
+def int_array(x, name, *, ndim=None, low=0, high=None):
+    """x as a C-contiguous int32 array of values in [low, high) (high=None: int32 max)."""
+    a = _asarray(x, name)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array, got dtype {a.dtype}")
+    _check_ndim(a, name, ndim)
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape})")
+    top = INT32_MAX + 1 if high is None else high
+    lo, hi = a.min(), a.max()
+    if lo < low or hi >= top:
+        bad = lo if lo < low else hi
+        raise ValueError(f"{name} must lie in [{low}, {top}), found {bad}")
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def same_shape(a, b, name_a, name_b):
+    if a.shape != b.shape:
+        raise ValueError(f"{name_b} has shape {b.shape}, but {name_a} has shape {a.shape}")
+
+
+def sample_weight(w, name, length, dtype, check_finite=True):
+    """None, or non-negative weights of shape (length,) summing to more than zero."""
+    if w is None:
+        return None
+    w = float_array(w, name, ndim=1, dtype=dtype, check_finite=check_finite)
+    if w.shape[0] != length:
+        raise ValueError(f"{name} has {w.shape[0]} entries, expected {length}")
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative")
+    if not w.sum(dtype=np.float64) > 0:
+        raise ValueError(f"{name} must have a positive total, got {w.sum(dtype=np.float64)}")
+    return w
+
+
+def real_scalar(x, name, *, low=None, low_open=False):
+    """A finite real number, at least `low` (strictly above when low_open)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
+        raise ValueError(f"{name} must be a finite real number, got {x!r}")
+    if low is not None and (x < low or (low_open and x == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {x!r}")
+    return float(x)
+
+
+def int_scalar(x, name, *, low=None):
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(x).__name__}")
+    if low is not None and x < low:
+        raise ValueError(f"{name} must be >= {low}, got {x}")
+    return int(x)
