@@ -131,10 +131,12 @@ static inline double fnn_scalar_tanh_f64(double x) { return tanh(x); }
 #define FNN_LOG(x) _Generic((x), float: logf, default: log)(x)
 #define FNN_LOG1P(x) _Generic((x), float: log1pf, default: log1p)(x)
 
-/* Sums and maxima keep FNN_LANES independent partial results: the compiler may then
- * vectorise them without -ffast-math, and the order (hence the bits) does not depend
- * on the CPU or the thread count. */
-#define FNN_LANES 16
+/* Vectorise the next loop (honoured under -fopenmp or -fopenmp-simd).  A reduction's
+ * order then follows the vector width: the bits may differ between CPUs, never
+ * between thread counts. */
+#define FNN_PRAGMA(x) _Pragma(#x)
+#define FNN_SIMD FNN_PRAGMA(omp simd)
+#define FNN_SIMD_REDUCE(op_var) FNN_PRAGMA(omp simd reduction(op_var))
 
 /* Run BODY over near-equal [begin, end) splits of n items on at most n_threads
  * threads: fewer when work / grain is small, and no split under min_items items.
