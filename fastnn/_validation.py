@@ -62,11 +62,11 @@ def float_array(x, name, *, ndim=None, dtype=None, check_finite=True):
 def int_array(x, name, *, ndim=None, low=0, high=None):
     """x as a C-contiguous int32 array of values in [low, high) (high=None: int32 max)."""
     a = _asarray(x, name)
-    if a.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an integer array, got dtype {a.dtype}")
     _check_ndim(a, name, ndim)
     if a.size == 0:
         raise ValueError(f"{name} is empty (shape {a.shape})")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array, got dtype {a.dtype}")
     top = INT32_MAX + 1 if high is None else high
     lo, hi = a.min(), a.max()
     if lo < low or hi >= top:
