@@ -57,3 +57,13 @@ def test_python_dash_m_runs_every_kernel():
     assert out.returncode == 0, out.stderr
     assert "all kernels agree" in out.stdout
     assert "softmax_cross_entropy" in out.stdout
+
+
+def test_ci_runs_the_readme_test_command():
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    quick = re.search(r"^## Quick start\s*$(.*?)(?=^## |\Z)", readme, re.S | re.M).group(1)
+    test_block = re.findall(r"```[a-z]*\n(.*?)```", quick, re.S)[1]
+    ci = open(os.path.join(root, ".ci", "run"), encoding="utf-8").read()
+    assert test_block.strip() in ci
