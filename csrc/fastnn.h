@@ -3,7 +3,7 @@
  * Conventions: outputs first, then inputs, then sizes, then n_threads (the most
  * OpenMP threads to use; small inputs use fewer).  Outputs are overwritten unless a
  * comment says "accumulated".  Inputs are trusted: the Python layer validates.
- * Outputs never alias inputs. */
+ * Outputs never alias inputs, except that an activation may run in place. */
 #ifndef FASTNN_H
 #define FASTNN_H
 

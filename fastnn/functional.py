@@ -9,7 +9,9 @@ TypeError naming the argument for bad input.  Every function also takes
 - ``check_finite``: False skips the NaN / infinity scan (SciPy's convention); the
   results for non-finite input are then undefined, but never a crash.
 
-Losses come back as Python floats.  Results do not depend on the thread count.
+The activations and their backward passes also take ``out``: an array to write the
+result into (it may be the input itself, for an in-place update).  Losses come back
+as Python floats.  Results do not depend on the thread count.
 """
 import numpy as np
 
@@ -93,53 +95,73 @@ def binary_cross_entropy_with_logits(z, y, sample_weight=None, *, n_threads=None
     return float(loss), dz
 
 
-def _unary(op, x, n_threads, check_finite):
+def _output(out, like, inputs):
+    """`out` checked for writing `like`'s result in place: None gives a new array;
+    an array must match in shape and dtype, be writable and C-contiguous, and may be
+    one of the inputs itself but not partly overlap them."""
+    if out is None:
+        return np.empty_like(like)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a NumPy array or None, got {type(out).__name__}")
+    if out.shape != like.shape or out.dtype != like.dtype:
+        raise ValueError(f"out must have shape {like.shape} and dtype {like.dtype}, got "
+                         f"{out.shape} and {out.dtype}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("out must be a writable C-contiguous array")
+    for a in inputs:
+        if np.shares_memory(out, a) and not (
+                out.__array_interface__["data"][0] == a.__array_interface__["data"][0]):
+            raise ValueError("out partly overlaps an input; pass the input itself or new memory")
+    return out
+
+
+def _unary(op, x, out, n_threads, check_finite):
     x = v.float_array(x, "x", check_finite=check_finite)
-    out = np.empty_like(x)
+    out = _output(out, x, [x])
     _act.forward(op, x.reshape(-1), out.reshape(-1), resolve_threads(n_threads))
     return out
 
 
-def _unary_backward(op, dout, saved, saved_name, n_threads, check_finite):
+def _unary_backward(op, dout, saved, saved_name, out, n_threads, check_finite):
     dout = v.float_array(dout, "dout", check_finite=check_finite)
     saved = v.float_array(saved, saved_name, check_finite=check_finite)
     v.same_shape(dout, saved, "dout", saved_name)
     dtype = np.result_type(dout, saved)
     dout, saved = dout.astype(dtype, copy=False), saved.astype(dtype, copy=False)
-    dx = np.empty_like(dout)
+    dx = _output(out, dout, [dout, saved])
     _act.backward(op, dout.reshape(-1), saved.reshape(-1), dx.reshape(-1),
                   resolve_threads(n_threads))
     return dx
 
 
-def relu(x, *, n_threads=None, check_finite=True):
+def relu(x, *, out=None, n_threads=None, check_finite=True):
     """max(x, 0), elementwise."""
-    return _unary(_act.RELU, x, n_threads, check_finite)
+    return _unary(_act.RELU, x, out, n_threads, check_finite)
 
 
-def tanh(x, *, n_threads=None, check_finite=True):
+def tanh(x, *, out=None, n_threads=None, check_finite=True):
     """Hyperbolic tangent, elementwise."""
-    return _unary(_act.TANH, x, n_threads, check_finite)
+    return _unary(_act.TANH, x, out, n_threads, check_finite)
 
 
-def sigmoid(x, *, n_threads=None, check_finite=True):
+def sigmoid(x, *, out=None, n_threads=None, check_finite=True):
     """The logistic function 1 / (1 + exp(-x)), elementwise, exact in both tails."""
-    return _unary(_act.SIGMOID, x, n_threads, check_finite)
+    return _unary(_act.SIGMOID, x, out, n_threads, check_finite)
 
 
-def relu_backward(dout, x, *, n_threads=None, check_finite=True):
+def relu_backward(dout, x, *, out=None, n_threads=None, check_finite=True):
     """dout * (x > 0): the gradient through relu, given the forward input x."""
-    return _unary_backward(_act.RELU, dout, x, "x", n_threads, check_finite)
+    return _unary_backward(_act.RELU, dout, x, "x", out, n_threads, check_finite)
 
 
-def tanh_backward(dout, y, *, n_threads=None, check_finite=True):
+def tanh_backward(dout, y, *, out=None, n_threads=None, check_finite=True):
     """dout * (1 - y**2): the gradient through tanh, given the forward output y."""
-    return _unary_backward(_act.TANH, dout, y, "y", n_threads, check_finite)
+    return _unary_backward(_act.TANH, dout, y, "y", out, n_threads, check_finite)
 
 
-def sigmoid_backward(dout, y, *, n_threads=None, check_finite=True):
+def sigmoid_backward(dout, y, *, out=None, n_threads=None, check_finite=True):
     """dout * y * (1 - y): the gradient through sigmoid, given the forward output y."""
-    return _unary_backward(_act.SIGMOID, dout, y, "y", n_threads, check_finite)
+    return _unary_backward(_act.SIGMOID, dout, y, "y", out, n_threads, check_finite)
 
 
 def _linear_args(x, W, n_threads, check_finite):

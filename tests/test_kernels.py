@@ -228,3 +228,20 @@ def test_reductions_are_deterministic_across_threads(rng, dtype):
     W = rng.standard_normal((10, 100)).astype(dtype)
     dbs = [F.linear_backward(x[:, :10], x, W, n_threads=k)[1] for k in (1, 2)]
     np.testing.assert_array_equal(dbs[0], dbs[1])
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid"])
+def test_activations_write_into_out_and_in_place(rng, dtype, name):
+    x = rng.standard_normal(200_001).astype(dtype)
+    want = getattr(F, name)(x)
+    out = np.empty_like(x)
+    assert getattr(F, name)(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    assert getattr(F, name)(x, out=x) is x
+    np.testing.assert_array_equal(x, want)
+    backward = {"relu": F.relu_backward, "tanh": F.tanh_backward,
+                "sigmoid": F.sigmoid_backward}[name]
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    want = backward(dout, x)
+    assert backward(dout, x, out=dout) is dout
+    np.testing.assert_array_equal(dout, want)

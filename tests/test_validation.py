@@ -114,3 +114,16 @@ def test_float32_is_kept_and_lists_work():
     assert F.softmax(np.ones((2, 3), np.float32)).dtype == np.float32
     assert F.softmax([[1.0, 2.0, 3.0]]).dtype == np.float64
     assert F.relu_backward(np.ones(3, np.float32), np.ones(3)).dtype == np.float64
+
+
+def test_out_must_fit_and_not_partly_overlap():
+    x = np.ones(10)
+    with pytest.raises(ValueError, match="out must have shape"):
+        F.relu(x, out=np.empty(9))
+    with pytest.raises(ValueError, match="out must have shape"):
+        F.relu(x, out=np.empty(10, np.float32))
+    with pytest.raises(TypeError, match="out must be a NumPy array"):
+        F.relu(x, out=[0.0] * 10)
+    buf = np.ones(11)
+    with pytest.raises(ValueError, match="partly overlaps"):
+        F.relu(buf[:10], out=buf[1:])
