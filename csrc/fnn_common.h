@@ -45,42 +45,40 @@ static inline void fnn_split(ptrdiff_t n, int parts, int part, ptrdiff_t *begin,
     *end = *begin + base + (part < extra ? 1 : 0);
 }
 
-/* exp(x) = 2^n * exp(r), n = round(x / ln 2), |r| <= ln2 / 2, exp(r) by a Taylor
- * polynomial.  Branch-free so that loops calling it vectorise.  Results below the
- * normal range flush to 0; overflow gives +inf; NaN propagates. */
-static inline float fnn_scalar_exp_f32(float x)
+/* exp(x) for x <= 0, the only range the kernels need (softmax shifts by the row max,
+ * sigmoid and tanh use exp(-|x|)): exp(x) = 2^n exp(r), n = round(x / ln 2),
+ * |r| <= ln2 / 2.  Branch-free so that loops calling it vectorise.  Results below the
+ * normal range flush to 0; NaN propagates. */
+static inline float fnn_expneg_f32(float x)
 {
     const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float xc = x < -86.0f ? -86.0f : (x > 88.72283935546875f ? 88.72283935546875f : x);
+    float xc = x < -87.0f ? -87.0f : x;
     float t = xc * 1.44269504088896341f + magic;
     float n = t - magic;
     float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f; /* Cody-Waite ln 2 split */
-    float p = 1.0f / 5040;
-    p = p * r + 1.0f / 720;
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    /* exp(r) = 1 + r + r^2 P(r): least-squares fit on |r| <= ln2/2, within 1.4 ulp */
+    float p = 0.00137514085508883f;
+    p = p * r + 0.008368918672204018f;
+    p = p * r + 0.04166953265666962f;
+    p = p * r + 0.166665181517601f;
+    p = p * r + 0.49999988079071045f;
+    p = p * (r * r) + r + 1.0f;
     uint32_t tb, sb;
     memcpy(&tb, &t, 4);
-    sb = (tb << 23) + ((uint32_t)(127 - 1) << 23); /* low bits of t hold n: 2^(n-1) */
+    sb = (tb << 23) + ((uint32_t)127 << 23); /* the low bits of t hold n: 2^n */
     float scale;
     memcpy(&scale, &sb, 4);
-    float y = p * scale * 2.0f;
-    y = x < -86.0f ? 0.0f : y;
-    return x > 88.72283935546875f ? HUGE_VALF : y;
+    return x < -87.0f ? 0.0f : p * scale;
 }
 
-static inline double fnn_scalar_exp_f64(double x)
+static inline double fnn_expneg_f64(double x)
 {
     const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
-    double xc = x < -708.0 ? -708.0 : (x > 709.782712893384 ? 709.782712893384 : x);
+    double xc = x < -708.0 ? -708.0 : x;
     double t = xc * 1.4426950408889634074 + magic;
     double n = t - magic;
     double r = (xc - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
-    double p = 1.0 / 6227020800.0;          /* 1/13! */
+    double p = 1.0 / 6227020800.0; /* Taylor series to r^13 / 13! */
     p = p * r + 1.0 / 479001600.0;
     p = p * r + 1.0 / 39916800.0;
     p = p * r + 1.0 / 3628800.0;
@@ -96,12 +94,10 @@ static inline double fnn_scalar_exp_f64(double x)
     p = p * r + 1.0;
     uint64_t tb, sb;
     memcpy(&tb, &t, 8);
-    sb = (tb << 52) + ((uint64_t)(1023 - 1) << 52);
+    sb = (tb << 52) + ((uint64_t)1023 << 52);
     double scale;
     memcpy(&scale, &sb, 8);
-    double y = p * scale * 2.0;
-    y = x < -708.0 ? 0.0 : y;
-    return x > 709.782712893384 ? HUGE_VAL : y;
+    return x < -708.0 ? 0.0 : p * scale;
 }
 
 /* tanh: an odd polynomial near 0 (least-squares fit of (tanh x - x) / x^3 in x^2 on
@@ -116,7 +112,7 @@ static inline float fnn_scalar_tanh_f32(float x)
     p = p * z + 0.13332617282867432f;
     p = p * z - 0.33333319425582886f;
     float small = x + x * z * p;
-    float e = fnn_scalar_exp_f32(-2.0f * a);
+    float e = fnn_expneg_f32(-2.0f * a);
     float big = (1.0f - e) / (1.0f + e);
     big = x < 0 ? -big : big;
     return a <= 0.55f ? small : big;
@@ -125,11 +121,9 @@ static inline float fnn_scalar_tanh_f32(float x)
 static inline double fnn_scalar_tanh_f64(double x) { return tanh(x); }
 
 /* Type-generic names, so that one kernel body serves float and double. */
-#define FNN_EXP(x) _Generic((x), float: fnn_scalar_exp_f32, default: fnn_scalar_exp_f64)(x)
+#define FNN_EXPNEG(x) _Generic((x), float: fnn_expneg_f32, default: fnn_expneg_f64)(x)
 #define FNN_TANH(x) _Generic((x), float: fnn_scalar_tanh_f32, default: fnn_scalar_tanh_f64)(x)
 #define FNN_ABS(x) _Generic((x), float: fabsf, default: fabs)(x)
-#define FNN_LOG(x) _Generic((x), float: logf, default: log)(x)
-#define FNN_LOG1P(x) _Generic((x), float: log1pf, default: log1p)(x)
 
 /* Vectorise the next loop (honoured under -fopenmp or -fopenmp-simd).  A reduction's
  * order then follows the vector width: the bits may differ between CPUs, never
