@@ -18,6 +18,7 @@ FAMILIES = {
     "update": ["update.c"],
     "dense": ["dense.c"],
     "embedding": ["embedding.c", "windows.c"],
+    "sparse": ["sparse.c"],
     "openmp": ["threads.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"

@@ -51,7 +51,17 @@
                                     int n_threads);                                      \
     void fnn_embedding_scatter_add_##SFX(REAL *dtable, const REAL *dout,                 \
                                          const int32_t *ids, ptrdiff_t N, ptrdiff_t n,   \
-                                         ptrdiff_t d, int n_threads);
+                                         ptrdiff_t d, int n_threads);                    \
+    /* sparse.c: X as CSR (data, indices (nnz,) in [0, F), indptr (n_rows + 1,)), rows */ \
+    /* (B,) batch row ids or NULL, WT (F, K), G (B, K): out (B, K) = X[rows] WT,       */ \
+    /* out (F, K) += X[rows]^T G (accumulated)                                         */ \
+    void fnn_csr_matmul_##SFX(REAL *out, const REAL *data, const int32_t *indices,       \
+                              const int64_t *indptr, const int64_t *rows, const REAL *WT, \
+                              ptrdiff_t B, ptrdiff_t K, int n_threads);                  \
+    void fnn_csr_t_matmul_##SFX(REAL *out, const REAL *data, const int32_t *indices,     \
+                                const int64_t *indptr, const int64_t *rows,              \
+                                const REAL *G, ptrdiff_t B, ptrdiff_t F, ptrdiff_t K,    \
+                                int n_threads);
 
 FNN_DECLARE(float, f32)
 FNN_DECLARE(double, f64)

@@ -109,3 +109,40 @@ def int_scalar(x, name, *, low=None):
     if low is not None and x < low:
         raise ValueError(f"{name} must be >= {low}, got {x}")
     return int(x)
+
+
+def csr_parts(X, name, *, dtype=None, check_finite=True):
+    """A scipy.sparse matrix as CSR arrays for the kernels, with no densifying:
+    (data float32 / float64, indices int32, indptr int64, shape).  CSC and other
+    formats are converted to CSR (one copy)."""
+    import scipy.sparse as sp
+    if not sp.issparse(X):
+        raise TypeError(f"{name} must be a scipy.sparse matrix, got {type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {X.shape}")
+    X = X.tocsr()
+    if dtype is None:
+        if X.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{name} must hold float32 or float64 values, got {X.dtype}")
+        dtype = X.dtype
+    if X.shape[1] > INT32_MAX:
+        raise ValueError(f"{name} has {X.shape[1]} columns; at most {INT32_MAX} are supported")
+    data = np.ascontiguousarray(X.data, dtype=dtype)
+    if check_finite and data.size:
+        check_finite_array(data, name)
+    return (data, np.ascontiguousarray(X.indices, dtype=np.int32),
+            np.ascontiguousarray(X.indptr, dtype=np.int64), X.shape)
+
+
+def row_ids(rows, name, n_rows):
+    """None, or int64 row numbers in [0, n_rows)."""
+    if rows is None:
+        return None
+    r = _asarray(rows, name)
+    if r.dtype.kind not in "iu" or r.ndim != 1:
+        raise TypeError(f"{name} must be a 1-D integer array")
+    if r.size == 0:
+        raise ValueError(f"{name} is empty")
+    if r.min() < 0 or r.max() >= n_rows:
+        raise ValueError(f"{name} must lie in [0, {n_rows})")
+    return np.ascontiguousarray(r, dtype=np.int64)

@@ -20,6 +20,7 @@ from fastnn._kernels import activations as _act
 from fastnn._kernels import dense as _dense
 from fastnn._kernels import embedding as _emb
 from fastnn._kernels import softmax as _sm
+from fastnn._kernels import sparse as _sparse
 from fastnn._kernels import update as _upd
 from fastnn._threads import resolve_threads
 
@@ -27,7 +28,7 @@ __all__ = [
     "softmax", "log_softmax", "softmax_cross_entropy", "sigmoid",
     "binary_cross_entropy_with_logits", "relu", "relu_backward", "tanh", "tanh_backward",
     "sigmoid_backward", "linear", "linear_backward", "lm_windows", "embedding",
-    "embedding_backward", "sgd_update",
+    "embedding_backward", "sparse_matmul", "sparse_t_matmul", "sgd_update",
 ]
 
 
@@ -257,6 +258,40 @@ def embedding_backward(dout, ids, num_embeddings, *, n_threads=None, check_finit
     dtable = np.zeros((V, dout.shape[1] // rows.shape[1]), dtype=dout.dtype)
     _emb.scatter_add(dtable, dout, rows, resolve_threads(n_threads))
     return dtable
+
+
+def _sparse_args(X, dense, dense_name, rows, check_finite):
+    data, indices, indptr, shape = v.csr_parts(X, "X", check_finite=check_finite)
+    dense = v.float_array(dense, dense_name, ndim=2, dtype=data.dtype, check_finite=check_finite)
+    return data, indices, indptr, shape, dense, v.row_ids(rows, "rows", shape[0])
+
+
+def sparse_matmul(X, WT, rows=None, *, n_threads=None, check_finite=True):
+    """X[rows] @ WT for a scipy.sparse X (n, F), never densified, and WT (F, K).
+
+    rows: optional row numbers of X forming the batch (None: every row, in order).
+    Parameters are laid out a feature per row (WT, not W), so each non-zero touches one
+    contiguous row.  Result (B, K) in X's float dtype.
+    """
+    data, indices, indptr, (n, F), WT, rows = _sparse_args(X, WT, "WT", rows, check_finite)
+    if WT.shape[0] != F:
+        raise ValueError(f"WT has {WT.shape[0]} rows, but X has {F} columns")
+    out = np.empty((n if rows is None else rows.shape[0], WT.shape[1]), dtype=data.dtype)
+    if out.size:
+        _sparse.matmul(data, indices, indptr, rows, WT, out, resolve_threads(n_threads))
+    return out
+
+
+def sparse_t_matmul(X, G, rows=None, *, n_threads=None, check_finite=True):
+    """X[rows].T @ G for a scipy.sparse X (n, F) and G (B, K): the (F, K) weight
+    gradient of `sparse_matmul`, summed in a fixed order (deterministic)."""
+    data, indices, indptr, (n, F), G, rows = _sparse_args(X, G, "G", rows, check_finite)
+    B = n if rows is None else rows.shape[0]
+    if G.shape[0] != B:
+        raise ValueError(f"G has {G.shape[0]} rows, but the batch has {B}")
+    out = np.zeros((F, G.shape[1]), dtype=data.dtype)
+    _sparse.t_matmul(data, indices, indptr, rows, G, out, resolve_threads(n_threads))
+    return out
 
 
 def _inplace_array(a, name):

@@ -52,3 +52,17 @@ cdef extern from "fastnn.h" nogil:
 
     int fnn_openmp_enabled()
     int fnn_max_threads()
+
+cdef extern from "fastnn.h" nogil:
+    void fnn_csr_matmul_f32(float *out, const float *data, const int32_t *indices,
+                            const int64_t *indptr, const int64_t *rows, const float *WT,
+                            Py_ssize_t B, Py_ssize_t K, int n_threads)
+    void fnn_csr_matmul_f64(double *out, const double *data, const int32_t *indices,
+                            const int64_t *indptr, const int64_t *rows, const double *WT,
+                            Py_ssize_t B, Py_ssize_t K, int n_threads)
+    void fnn_csr_t_matmul_f32(float *out, const float *data, const int32_t *indices,
+                              const int64_t *indptr, const int64_t *rows, const float *G,
+                              Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
+    void fnn_csr_t_matmul_f64(double *out, const double *data, const int32_t *indices,
+                              const int64_t *indptr, const int64_t *rows, const double *G,
+                              Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
