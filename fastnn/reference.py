@@ -100,6 +100,24 @@ def embedding_backward(dout, ids, num_embeddings):
     return dtable
 
 
+def sparse_matmul(data, indices, indptr, shape, WT, rows=None):
+    """X[rows] @ WT for X given by its CSR arrays."""
+    X = _csr_to_dense(data, indices, indptr, shape)
+    return (X if rows is None else X[rows]) @ WT
+
+
+def sparse_t_matmul(data, indices, indptr, shape, G, rows=None):
+    X = _csr_to_dense(data, indices, indptr, shape)
+    return (X if rows is None else X[rows]).T @ G
+
+
+def _csr_to_dense(data, indices, indptr, shape):
+    X = np.zeros(shape, dtype=data.dtype)
+    row_of = np.repeat(np.arange(shape[0]), np.diff(indptr))
+    np.add.at(X, (row_of, indices), data)
+    return X
+
+
 def sgd_update(param, grad, lr, velocity=None, momentum=0.0, nesterov=False, weight_decay=0.0):
     """Returns the new (param, velocity) of one SGD step (PyTorch's conventions)."""
     g = grad + weight_decay * param
