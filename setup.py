@@ -3,6 +3,7 @@
 -O3, OpenMP when the compiler has it (FASTNN_NO_OPENMP=1 forces a serial build), never
 -ffast-math, no -march=native: hot loops pick AVX-512 / AVX2 at run time instead.
 """
+import glob
 import os
 import sys
 import tempfile
@@ -60,6 +61,7 @@ extensions = [
         f"fastnn._kernels.{name}",
         [f"fastnn/_kernels/{name}.pyx"] + [f"csrc/{c}" for c in sources],
         include_dirs=["csrc"],
+        depends=glob.glob("csrc/*.h") + glob.glob("csrc/*.inc"),
         # -fno-trapping-math lets GCC vectorise branch-free selects around divisions; it
         # changes no result (only which FP exception flags may be raised), unlike -ffast-math
         # -fopenmp-simd: the kernels' `omp simd` loops vectorise in serial builds too

@@ -1,15 +1,3 @@
-/* Instantiates softmax.inc for float (_f32) and double (_f64). */
-#include "fastnn.h"
-#include "fnn_common.h"
-
-#define REAL float
-#define FN(name) name##_f32
-#include "softmax.inc"
-#undef REAL
-#undef FN
-
-#define REAL double
-#define FN(name) name##_f64
-#include "softmax.inc"
-#undef REAL
-#undef FN
+/* float and double instances of softmax.inc */
+#define FNN_TEMPLATE "softmax.inc"
+#include "fnn_instantiate.h"
