@@ -1,6 +1,7 @@
 """How many threads a kernel call uses, and `fastnn.threads`, the context that sets it."""
 import contextlib
 import contextvars
+import functools
 import numbers
 import os
 
@@ -11,8 +12,10 @@ from fastnn._kernels.openmp import max_threads, openmp_enabled
 _default_threads = contextvars.ContextVar("fastnn_default_threads", default=None)
 
 
+@functools.lru_cache(maxsize=None)
 def available_cores():
-    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    """Cores this process may run on (its CPU affinity where the OS reports it), read
+    once: the system call would otherwise cost more than a small kernel."""
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return os.cpu_count() or 1
