@@ -126,3 +126,76 @@ def sgd_update(param, grad, lr, velocity=None, momentum=0.0, nesterov=False, wei
     velocity = momentum * velocity + g
     step = g + momentum * velocity if nesterov else velocity
     return param - lr * step, velocity
+
+
+# ============================================================================
+# Feed-forward network (MLPClassifier, issue 4): forward, backward, update.
+# Weights in scikit-learn's layout: coefs[i] (fan_in, fan_out), intercepts[i].
+# output: 'softmax' (Y one-hot) or 'logistic' (Y 0/1 per output unit).
+# ============================================================================
+_MLP_ACTIVATIONS = {
+    "identity": (lambda z: z, lambda d, y: d),
+    "relu": (relu, lambda d, y: np.where(y > 0, d, 0)),
+    "tanh": (np.tanh, tanh_backward),
+    "logistic": (sigmoid, sigmoid_backward),
+}
+
+
+def mlp_forward(X, coefs, intercepts, activation):
+    """[X, h1, ..., logits]: every layer's output (the last one before the output
+    non-linearity)."""
+    g = _MLP_ACTIVATIONS[activation][0]
+    outs = [X]
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        z = outs[-1] @ W + b
+        outs.append(z if i == len(coefs) - 1 else g(z))
+    return outs
+
+
+def mlp_loss_grad(X, Y, coefs, intercepts, activation, output, alpha=0.0,
+                  sample_weight=None):
+    """(loss, coef_grads, intercept_grads) of scikit-learn's MLP objective on a batch:
+    sum over output units of the weighted mean cross-entropy, from the logits, plus
+    0.5 alpha ||W||^2 / sum(w)  (w = sample_weight, or ones)."""
+    outs = mlp_forward(X, coefs, intercepts, activation)
+    z = outs[-1].astype(np.float64)
+    w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if output == "softmax":
+        logp = log_softmax(z)
+        losses = -(Y * logp).sum(axis=1)
+        p = np.exp(logp)
+    else:
+        losses = (np.logaddexp(0, z) - z * Y).sum(axis=1)
+        p = 1 / (1 + np.exp(-z))
+    sw = w.sum()
+    loss = (w * losses).sum() / sw + 0.5 * alpha * sum((W * W).sum() for W in coefs) / sw
+    delta = (p - Y) * w[:, None] / sw
+    back = _MLP_ACTIVATIONS[activation][1]
+    coef_grads, intercept_grads = [None] * len(coefs), [None] * len(coefs)
+    for i in range(len(coefs) - 1, -1, -1):
+        coef_grads[i] = outs[i].T @ delta + alpha * coefs[i] / sw
+        intercept_grads[i] = delta.sum(axis=0)
+        if i > 0:
+            delta = back(delta @ coefs[i].T, outs[i])
+    return loss, coef_grads, intercept_grads
+
+
+def mlp_sgd_update(params, grads, velocities, lr, momentum, nesterov):
+    """scikit-learn's SGD step on lists of arrays, in place:
+    v = momentum v - lr g;  p += v  (Nesterov: p += momentum v - lr g)."""
+    for p, g, v in zip(params, grads, velocities):
+        v *= momentum
+        v -= lr * g
+        p += momentum * v - lr * g if nesterov else v
+
+
+def mlp_adam_update(params, grads, ms, vs, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """scikit-learn's Adam step number t (from 1), in place:
+    p -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + epsilon)."""
+    lr_t = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    for p, g, m, v in zip(params, grads, ms, vs):
+        m *= beta_1
+        m += (1 - beta_1) * g
+        v *= beta_2
+        v += (1 - beta_2) * g * g
+        p -= lr_t * m / (np.sqrt(v) + epsilon)
