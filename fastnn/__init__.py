@@ -9,12 +9,17 @@ __all__ = ["__version__", "autograd", "functional", "optim", "show_config", "thr
            "MLPClassifier"]
 
 # the estimators import scikit-learn: load them on first use, not on `import fastnn`
-_LAZY = {"MLPClassifier": "fastnn.neural_network", "optim": "fastnn.optim"}
+# name -> (module, attribute of it, or None for the module itself)
+_LAZY = {
+    "MLPClassifier": ("fastnn.neural_network", "MLPClassifier"),
+    "optim": ("fastnn.optim", None),
+}
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-        module = importlib.import_module(_LAZY[name])
-        return module if module.__name__.endswith(name) else getattr(module, name)
-    raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
+    import importlib
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attribute is None else getattr(module, attribute)

@@ -5,7 +5,7 @@ import functools
 import numbers
 import os
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from fastnn._kernels.openmp import max_threads, openmp_enabled
 
@@ -42,6 +42,13 @@ def resolve_threads(n_threads, name="n_threads"):
     return n if openmp_enabled() else 1
 
 
+@functools.lru_cache(maxsize=None)
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, built once (it costs milliseconds);
+    a BLAS loaded after the first `fastnn.threads` block is not limited by it."""
+    return ThreadpoolController()
+
+
 @contextlib.contextmanager
 def threads(n):
     """Use `n` threads (None: every core) in every fastnn call inside the block.
@@ -55,7 +62,7 @@ def threads(n):
     token = _default_threads.set(None if n is None else resolve_threads(n, "n"))
     count = resolve_threads(None)
     try:
-        with threadpool_limits(limits=count, user_api="blas"):
+        with _blas_controller().limit(limits=count, user_api="blas"):
             yield count
     finally:
         _default_threads.reset(token)
