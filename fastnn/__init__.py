@@ -5,13 +5,17 @@ from fastnn import autograd, functional
 from fastnn._config import show_config
 from fastnn._threads import threads
 
-__all__ = ["__version__", "autograd", "functional", "optim", "show_config", "threads",
-           "MLPClassifier"]
+__all__ = ["__version__", "autograd", "datasets", "functional", "linear_model", "optim",
+           "show_config", "threads", "LogisticRegression", "MLPClassifier", "SoftmaxRegression"]
 
 # the estimators import scikit-learn: load them on first use, not on `import fastnn`
 # name -> (module, attribute of it, or None for the module itself)
 _LAZY = {
+    "LogisticRegression": ("fastnn.linear_model", "LogisticRegression"),
+    "SoftmaxRegression": ("fastnn.linear_model", "SoftmaxRegression"),
     "MLPClassifier": ("fastnn.neural_network", "MLPClassifier"),
+    "datasets": ("fastnn.datasets", None),
+    "linear_model": ("fastnn.linear_model", None),
     "optim": ("fastnn.optim", None),
 }
 

@@ -1,0 +1,5 @@
+"""Loaders for the small real data sets embedded in fastnn (see data/README.md for
+their sources and licences)."""
+from fastnn.datasets._sms_spam import load_sms_spam
+
+__all__ = ["load_sms_spam"]
