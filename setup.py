@@ -1,7 +1,7 @@
 """Build fastnn's Cython extensions over the C kernels in csrc/.
 
--O3, OpenMP when the compiler has it (FASTNN_NO_OPENMP=1 forces a serial build), never
--ffast-math, no -march=native: hot loops pick AVX-512 / AVX2 at run time instead.
+-O3, OpenMP when the compiler has it (FASTNN_NO_OPENMP=1 forces a serial build), no
+fast-math and no tuning for the build machine: hot loops pick AVX-512 / AVX2 at run time.
 """
 import glob
 import os
@@ -63,7 +63,7 @@ extensions = [
         include_dirs=["csrc"],
         depends=glob.glob("csrc/*.h") + glob.glob("csrc/*.inc"),
         # -fno-trapping-math lets GCC vectorise branch-free selects around divisions; it
-        # changes no result (only which FP exception flags may be raised), unlike -ffast-math
+        # changes no result (only which FP exception flags may be raised), unlike fast-math
         # -fopenmp-simd: the kernels' `omp simd` loops vectorise in serial builds too
         extra_compile_args=["-O3", "-std=gnu11", "-fno-trapping-math", "-fopenmp-simd"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

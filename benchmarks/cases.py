@@ -233,18 +233,22 @@ def _allocating(fn):
             for t in THREADS]
 
 
-def relu():
-    x, dout = _act_data()
-
-    def t_auto():
+def _torch_autograd(op, x, dout):
+    """torch.<op> forward and backward through autograd, as a `torch_peers` maker."""
+    def make():
         xt, dt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
 
         def f():
             xt.grad = None
-            y = torch.relu(xt)
+            y = getattr(torch, op)(xt)
             y.backward(dt)
             return y, xt.grad
         return f
+    return make
+
+
+def relu():
+    x, dout = _act_data()
 
     def t_hand():
         xt, dt = torch.from_numpy(x), torch.from_numpy(dout)
@@ -262,7 +266,7 @@ def relu():
         "relu fwd+bwd 16M", _fast(fast),
         [numpy_peer(NP_REF, lambda: (R.relu(x), R.relu_backward(dout, x))),
          numpy_peer(NP_HAND, lambda: (np.maximum(x, 0), dout * (x > 0))),
-         *torch_peers(T_AUTO, t_auto), *torch_peers(T_HAND, t_hand),
+         *torch_peers(T_AUTO, _torch_autograd("relu", x, dout)), *torch_peers(T_HAND, t_hand),
          *copy_peers(allocating=True), *_allocating(allocating)],
         nbytes=20 * ACT_N, target=Target("bandwidth", 0.6, (COPY,)), rtol=1e-6,
         note="fwd reads x, writes y (8n B); bwd reads dout, x, writes dx (12n B)")
@@ -277,16 +281,6 @@ def tanh():
         np.subtract(1, g, out=g)
         g *= dout
         return y, g
-
-    def t_auto():
-        xt, dt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
-
-        def f():
-            xt.grad = None
-            y = torch.tanh(xt)
-            y.backward(dt)
-            return y, xt.grad
-        return f
 
     def t_hand():
         xt, dt = torch.from_numpy(x), torch.from_numpy(dout)
@@ -313,7 +307,7 @@ def tanh():
     return Case(
         "tanh fwd+bwd 16M", _fast(fast),
         [numpy_peer(NP_REF, ref), numpy_peer(NP_HAND, hand),
-         *torch_peers(T_AUTO, t_auto), *torch_peers(T_HAND, t_hand),
+         *torch_peers(T_AUTO, _torch_autograd("tanh", x, dout)), *torch_peers(T_HAND, t_hand),
          *copy_peers(), *_allocating(allocating)],
         nbytes=20 * ACT_N, target=Target("bandwidth", 0.6, (COPY,)), rtol=1e-5,
         note="fwd reads x, writes y (8n B); bwd reads dout, y, writes dx (12n B)")
@@ -331,16 +325,6 @@ def sigmoid():
         g *= y
         g *= dout
         return y, g
-
-    def t_auto():
-        xt, dt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
-
-        def f():
-            xt.grad = None
-            y = torch.sigmoid(xt)
-            y.backward(dt)
-            return y, xt.grad
-        return f
 
     def t_hand():
         xt, dt = torch.from_numpy(x), torch.from_numpy(dout)
@@ -361,7 +345,8 @@ def sigmoid():
     return Case(
         "sigmoid fwd+bwd 16M", _fast(fast),
         [numpy_peer(NP_REF, ref), numpy_peer(NP_HAND, hand),
-         *torch_peers(T_AUTO, t_auto), *torch_peers(T_HAND, t_hand), *copy_peers()],
+         *torch_peers(T_AUTO, _torch_autograd("sigmoid", x, dout)),
+         *torch_peers(T_HAND, t_hand), *copy_peers()],
         nbytes=20 * ACT_N, rtol=1e-5)
 
 
