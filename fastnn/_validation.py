@@ -94,12 +94,15 @@ def sample_weight(w, name, length, dtype, check_finite=True):
     return w
 
 
-def real_scalar(x, name, *, low=None, low_open=False):
-    """A finite real number, at least `low` (strictly above when low_open)."""
+def real_scalar(x, name, *, low=None, low_open=False, high=None, high_open=False):
+    """A finite real number in [low, high] (an end excluded when low_open / high_open;
+    None: unbounded on that side)."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
         raise ValueError(f"{name} must be a finite real number, got {x!r}")
     if low is not None and (x < low or (low_open and x == low)):
         raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {x!r}")
+    if high is not None and (x > high or (high_open and x == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {x!r}")
     return float(x)
 
 

@@ -15,24 +15,14 @@ sets every ``.grad`` back to None)::
 The private `_ScikitSGD` / `_ScikitAdam` below are the flat-buffer solvers behind
 `MLPClassifier`, with scikit-learn's conventions (see their docstrings).
 """
-import numbers
 
 import numpy as np
 
 from fastnn._kernels import update as _upd
+from fastnn._validation import real_scalar
 from fastnn._threads import resolve_threads
 
 __all__ = ["SGD", "Adam", "ConstantLR", "InvScalingLR", "AdaptiveLR", "make_schedule"]
-
-
-def _real(x, name, low, *, low_open=False, high=None, high_open=False):
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
-        raise ValueError(f"{name} must be a finite real number, got {x!r}")
-    if x < low or (low_open and x == low):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {x!r}")
-    if high is not None and (x > high or (high_open and x == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {x!r}")
-    return float(x)
 
 
 def _is_holder(p):
@@ -107,9 +97,9 @@ class SGD(Optimizer):
     def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0,
                  n_threads=None):
         super().__init__(params, n_threads)
-        self.lr = _real(lr, "lr", 0, low_open=True)
-        self.momentum = _real(momentum, "momentum", 0)
-        self.weight_decay = _real(weight_decay, "weight_decay", 0)
+        self.lr = real_scalar(lr, "lr", low=0, low_open=True)
+        self.momentum = real_scalar(momentum, "momentum", low=0)
+        self.weight_decay = real_scalar(weight_decay, "weight_decay", low=0)
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
@@ -150,13 +140,13 @@ class Adam(Optimizer):
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  n_threads=None):
         super().__init__(params, n_threads)
-        self.lr = _real(lr, "lr", 0, low_open=True)
+        self.lr = real_scalar(lr, "lr", low=0, low_open=True)
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_real(betas[0], "betas[0]", 0, high=1, high_open=True),
-                      _real(betas[1], "betas[1]", 0, high=1, high_open=True))
-        self.eps = _real(eps, "eps", 0, low_open=True)
-        self.weight_decay = _real(weight_decay, "weight_decay", 0)
+        self.betas = (real_scalar(betas[0], "betas[0]", low=0, high=1, high_open=True),
+                      real_scalar(betas[1], "betas[1]", low=0, high=1, high_open=True))
+        self.eps = real_scalar(eps, "eps", low=0, low_open=True)
+        self.weight_decay = real_scalar(weight_decay, "weight_decay", low=0)
         n = len(self.params)
         self.m, self.v, self.t = [None] * n, [None] * n, [0] * n
 
