@@ -365,3 +365,17 @@ def fmt_time(s):
     if s >= 1e-3:
         return f"{s * 1e3:.3g} ms"
     return f"{s * 1e6:.3g} µs"
+
+
+def summary_line(case, res):
+    """One line per case for the pytest output (-s): each contender's best time, the
+    target's verdict, and how many rounds survived the load check."""
+    best = {r["name"]: r for r in res["contenders"] if "min" in r}
+    parts = [f"{n} {fmt_time(r['min'])}" for n, r in best.items()]
+    t = res.get("target")
+    if t:
+        parts.append(f"target {t['describe']}: {t.get('value', float('nan')):.3g} "
+                     f"{t['result']}")
+    noisy = ", NOISY" if res["noisy"] else ""
+    return (f"{case.name} ({res['rounds_kept']} of {res['rounds']} rounds, other load "
+            f"{res['foreign_load'] or 0:.2f}{noisy}): " + "; ".join(parts))

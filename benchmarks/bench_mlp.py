@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from threadpoolctl import ThreadpoolController
 
-from _harness import Case, Contender, Target, fmt_time, run_case
+from _harness import Case, Contender, Target, run_case, summary_line
 from fastnn.neural_network import MLPClassifier
 
 try:
@@ -167,10 +167,4 @@ def test_mlp_epoch(case_id, benchmark, bench_opts):
     benchmark.group = case.name
     benchmark.name = f"mlp-{case_id} [fastnn 2t]"
     res = run_case(benchmark, case, **bench_opts)
-    best = {r["name"]: r for r in res["contenders"] if "min" in r}
-    parts = [f"{n} {fmt_time(r['min'])}" for n, r in best.items()]
-    t = res.get("target")
-    if t:
-        parts.append(f"target {t['describe']}: {t.get('value', float('nan')):.3g} "
-                     f"{t['result']}")
-    print(f"\n{case.name}: " + "; ".join(parts))
+    print("\n" + summary_line(case, res))
