@@ -82,7 +82,6 @@ class SparseRows:
         self.n_samples, self.n_features = shape
         self.nt = nt
         self._rows = None
-        self._matrix = X
 
     def weights_from_coef(self, coef):
         """The (F, K) working copy of coef_ (K, F)."""
@@ -105,10 +104,14 @@ class SparseRows:
 
     def squared_row_norms(self, step=1):
         """||x_i||^2 of every `step`-th row, float64."""
-        row_of = np.repeat(np.arange(self.n_samples), np.diff(self.indptr))
-        sums = np.bincount(row_of, weights=np.square(self.data, dtype=np.float64),
-                           minlength=self.n_samples)
-        return sums[::step]
+        starts, ends = self.indptr[:-1:step], self.indptr[1::step]
+        lengths = ends - starts
+        # positions of the picked rows' non-zeros in data: only those are read
+        first = np.cumsum(lengths) - lengths
+        positions = np.arange(lengths.sum()) + np.repeat(starts - first, lengths)
+        squares = np.square(self.data[positions], dtype=np.float64)
+        row_of = np.repeat(np.arange(lengths.shape[0]), lengths)
+        return np.bincount(row_of, weights=squares, minlength=lengths.shape[0])
 
 
 class LazySparseSGD:
