@@ -151,17 +151,24 @@ def count_words(corpus, name, max_vocab_size=None, trim_rule=None):
     return counts, n_sentences, n_words
 
 
+class _IdOrMinusOne(dict):
+    """word -> id, and -1 for a word outside the vocabulary."""
+
+    def __missing__(self, key):
+        return -1
+
+
 def encode_corpus(corpus, name, key_to_index, max_len=MAX_SENTENCE_LEN):
     """The corpus as (ids int32, starts int64 (S + 1,), raw sentences, raw words):
     in-vocabulary words only, empty sentences dropped, sentences cut every max_len words."""
     ids, lengths = array("i"), array("q")
-    get = key_to_index.get
+    lookup = _IdOrMinusOne(key_to_index).__getitem__
     n_words = 0
     for sentence in _sentences(corpus, name):
-        encoded = [get(w, -1) for w in sentence]
-        ids.extend(encoded)
-        lengths.append(len(encoded))
-        n_words += len(encoded)
+        before = len(ids)
+        ids.extend(map(lookup, sentence))         # a C-level loop per sentence
+        lengths.append(len(ids) - before)
+        n_words += len(ids) - before
     ids = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
     lengths = np.frombuffer(lengths, dtype=np.int64) if len(lengths) else np.zeros(0, np.int64)
     known = ids >= 0

@@ -282,7 +282,9 @@ class Word2Vec:
         every 10000 words), then trained for `epochs` epochs with the learning rate going
         linearly from start_alpha (default alpha) to end_alpha (default min_alpha).
         total_examples / total_words are accepted for gensim compatibility: fastnn counts
-        the corpus itself.  Returns (words trained after sub-sampling, raw words)."""
+        the corpus itself.  As in gensim, only the `callbacks` passed here are called
+        (the constructor passes its own).  Returns (words trained after sub-sampling,
+        raw words)."""
         if self.wv is None:
             raise RuntimeError("you must build the vocabulary before training the model: "
                                "call build_vocab(corpus) first")
@@ -293,7 +295,7 @@ class Word2Vec:
         _optional_int(total_words, "total_words", 0)
         if compute_loss is not None:
             self.compute_loss = bool(_flag(compute_loss, "compute_loss"))
-        callbacks = self.callbacks + self._check_callbacks(callbacks)
+        callbacks = self._check_callbacks(callbacks)     # gensim: only those passed here
         corpus = _corpus_source(corpus_iterable, corpus_file, "train")
         name = "corpus_file" if corpus_file is not None else "corpus_iterable"
         ids, starts, _, raw_words = encode_corpus(corpus, name, self._key_to_index)
