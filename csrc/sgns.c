@@ -48,6 +48,19 @@ static inline double sgns_log1p01(double u)
     return 2.0 * z * p;
 }
 
+/* ask for the cache lines of [p, p + bytes) ahead of their use */
+static inline void sgns_prefetch(const void *p, size_t bytes)
+{
+#if defined(__GNUC__)
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch((const char *)p + off, 1, 3);
+#else
+    (void)p; (void)bytes;
+#endif
+}
+
+/* a center word's reduced window [lo, hi) in its sentence */
+typedef struct { int lo, hi; } sgns_plan;
+
 /* first k in [0, S] with starts[k] >= t (starts sorted) */
 static ptrdiff_t sgns_lower_bound(const int64_t *starts, ptrdiff_t S, int64_t t)
 {
