@@ -5,6 +5,14 @@
 #include "fastnn.h"
 #include "fnn_common.h"
 
+/* the per-pair helpers must be inlined into the FNN_CLONES workers: called out of line
+ * they would run the baseline instruction set */
+#if defined(__GNUC__)
+#define SGNS_INLINE static inline __attribute__((always_inline))
+#else
+#define SGNS_INLINE static inline
+#endif
+
 /* |f| beyond this saturates the sigmoid to 0 / 1 in the gradient, as in the C tool */
 #define SGNS_MAX_EXP 6
 
