@@ -126,3 +126,27 @@ def test_two_thread_training_learns_the_topics(rng, sg, dtype_):
     same = np.r_[sim[:25, :25][~np.eye(25, dtype=bool)], sim[25:, 25:][~np.eye(25, dtype=bool)]]
     cross = sim[:25, 25:].ravel()
     assert same.mean() > cross.mean() + 0.3, (same.mean(), cross.mean())
+
+
+def test_reference_update_is_a_gradient_step(rng):
+    """The reference's update is -alpha times the gradient of its loss (finite differences,
+    distinct rows, no saturation), so kernel == reference checks the right thing."""
+    syn0, syn1 = _tables(rng, np.float64, 0.3)
+    context, center, negs, alpha = 3, 8, np.array([1, 4, 12], np.int32), 0.1
+
+    def loss(s0, s1):
+        return reference.sgns_update(s0.copy(), s1.copy(), context, center, negs, 0.0)
+
+    new0, new1 = syn0.copy(), syn1.copy()
+    reference.sgns_update(new0, new1, context, center, negs, alpha)
+    eps = 1e-6
+    for table, new, other in [(syn0, new0, "in"), (syn1, new1, "out")]:
+        for r in ([context] if other == "in" else [center, 1, 4, 12]):
+            for j in (0, 5, 16):
+                plus, minus = table.copy(), table.copy()
+                plus[r, j] += eps
+                minus[r, j] -= eps
+                args = (plus, syn1) if other == "in" else (syn0, plus)
+                args_m = (minus, syn1) if other == "in" else (syn0, minus)
+                grad = (loss(*args) - loss(*args_m)) / (2 * eps)
+                assert new[r, j] - table[r, j] == pytest.approx(-alpha * grad, rel=1e-5, abs=1e-9)
