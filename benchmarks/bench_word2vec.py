@@ -24,7 +24,6 @@ import statistics
 import sys
 import time
 
-import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from fastnn.word2vec import Word2Vec  # noqa: E402

@@ -12,7 +12,6 @@ memory is the encoded ids plus the vocabulary.
 """
 import bz2
 import gzip
-import io
 import itertools
 import os
 from array import array
