@@ -6,8 +6,8 @@ from fastnn._config import show_config
 from fastnn._threads import threads
 
 __all__ = ["__version__", "autograd", "datasets", "functional", "linear_model", "lm", "optim",
-           "show_config", "text", "threads", "LogisticRegression", "MLPClassifier", "NGramLM",
-           "SoftmaxRegression"]
+           "show_config", "text", "threads", "word2vec", "KeyedVectors", "LineSentence",
+           "LogisticRegression", "MLPClassifier", "NGramLM", "SoftmaxRegression", "Word2Vec"]
 
 # the estimators import scikit-learn: load them on first use, not on `import fastnn`
 # name -> (module, attribute of it, or None for the module itself)
@@ -16,11 +16,15 @@ _LAZY = {
     "SoftmaxRegression": ("fastnn.linear_model", "SoftmaxRegression"),
     "MLPClassifier": ("fastnn.neural_network", "MLPClassifier"),
     "NGramLM": ("fastnn.lm", "NGramLM"),
+    "Word2Vec": ("fastnn.word2vec", "Word2Vec"),
+    "KeyedVectors": ("fastnn.word2vec", "KeyedVectors"),
+    "LineSentence": ("fastnn.word2vec", "LineSentence"),
     "datasets": ("fastnn.datasets", None),
     "linear_model": ("fastnn.linear_model", None),
     "lm": ("fastnn.lm", None),
     "optim": ("fastnn.optim", None),
     "text": ("fastnn.text", None),
+    "word2vec": ("fastnn.word2vec", None),
 }
 
 

@@ -1,5 +1,6 @@
 """The `fastnn` command (also `python -m fastnn`)."""
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -42,8 +43,15 @@ def selfcheck():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["word2vec"]:    # the C tool's single-dash flags: its own parser
+        from fastnn.word2vec._cli import main as word2vec_main
+        return word2vec_main(argv[1:])
     parser = argparse.ArgumentParser(prog="fastnn", description=__doc__)
     sub = parser.add_subparsers(dest="command")
+    sub.add_parser("word2vec", add_help=False,
+                   help="train word vectors with the original C tool's flags "
+                        "(fastnn word2vec -h for them)")
     sub.add_parser("info", help="print the build configuration and check every kernel once "
                                 "(the default)")
     demo = sub.add_parser("demo", help="train every model on the embedded data and report "
