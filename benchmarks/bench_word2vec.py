@@ -3,7 +3,7 @@ same settings, interleaved rounds.
 
     python benchmarks/bench_word2vec.py [--rounds 3] [--epochs 2] [--repeat 2] [--json PATH]
 
-Corpus: the WEB Bible (/work/shared/data/web_bible.txt.gz, lower-cased, punctuation
+Corpus: the WEB Bible (fastnn.datasets.load_web_bible(), all three parts, lower-cased, punctuation
 split) repeated `--repeat` times (>= 2M tokens).  Settings: vector_size 100, window 5,
 negative 5, sample 1e-3, min_count 5, sg=1, `--epochs` epochs per timed call.  Both models
 build their vocabulary once, outside the timing; each round then times one `train` call of
@@ -16,34 +16,25 @@ the questions-words analogy accuracy and the wordsim353 Spearman correlation of 
 trained models, both scored by gensim's evaluators on the same vocabulary.
 """
 import argparse
-import gzip
 import json
 import os
-import re
 import statistics
 import sys
 import time
 
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fastnn.datasets import load_web_bible, questions_words_path  # noqa: E402
+from fastnn.text import tokenize  # noqa: E402
 from fastnn.word2vec import Word2Vec  # noqa: E402
 
-DATA = "/work/shared/data"
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, sg=1)
 TARGET_SPEEDUP, TARGET_SCALING = 2.0, 1.6
 
-try:
-    from fastnn.text import tokenize
-except ImportError:                      # the same rules as fastnn.text.tokenize
-    _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
-
-    def tokenize(line):
-        return _TOKEN.findall(line.replace("\u2019", "'").lower())
-
-
 def corpus(repeat):
-    with gzip.open(os.path.join(DATA, "web_bible.txt.gz"), "rt", encoding="utf-8") as f:
-        sentences = [t for t in (tokenize(line) for line in f) if t]
+    text = load_web_bible()
+    sentences = [tokenize(line) for part in (text.train, text.validation, text.test)
+                 for line in part]
     return sentences * repeat
 
 
@@ -52,7 +43,7 @@ def quality(wv_keys, vectors):
     from gensim.test.utils import datapath
     kv = KeyedVectors(vectors.shape[1])
     kv.add_vectors(wv_keys, vectors)
-    analogy = kv.evaluate_word_analogies(os.path.join(DATA, "questions-words.txt.gz"))[0]
+    analogy = kv.evaluate_word_analogies(questions_words_path())[0]
     spearman = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0]
     return 100 * analogy, float(spearman)
 

@@ -5,12 +5,13 @@ import os
 import numpy as np
 import pytest
 
+from fastnn.datasets import questions_words_path
 from fastnn.word2vec import KeyedVectors
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
 from gensim.test.utils import datapath  # noqa: E402
 
-QUESTIONS = "/work/shared/data/questions-words.txt.gz"
+QUESTIONS = questions_words_path()
 WORDS = ["the", "König", "naïve", "日本", "x", "cat", "dog", "Cat", "mouse", "tree", "ёлка", "a"]
 
 

@@ -4,7 +4,6 @@ against gensim on the same corpus and settings."""
 import gzip
 import logging
 import os
-import re
 
 import numpy as np
 import pytest
@@ -13,17 +12,10 @@ from fastnn.word2vec import LineSentence, Word2Vec
 from fastnn.word2vec import _cli
 from fastnn.word2vec._corpus import encode_corpus
 
-DATA = "/work/shared/data"
-BIBLE = os.path.join(DATA, "web_bible.txt.gz")
-QUESTIONS = os.path.join(DATA, "questions-words.txt.gz")
+from fastnn.datasets import load_web_bible, questions_words_path
+from fastnn.text import tokenize
 
-try:                                    # the shared tokenizer, when this checkout has it
-    from fastnn.text import tokenize
-except ImportError:
-    _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
-
-    def tokenize(line):
-        return _TOKEN.findall(line.replace("\u2019", "'").lower())
+QUESTIONS = questions_words_path()
 
 
 def _toy(n=300, seed=0):
@@ -102,7 +94,7 @@ def test_bad_corpora():
     with pytest.raises(ValueError, match="vocabulary is empty"):
         Word2Vec([["a", "b"]], **_params(min_count=5))
     with pytest.raises(ValueError, match="not both"):
-        Word2Vec(_toy(), corpus_file=BIBLE, **_params())
+        Word2Vec(_toy(), corpus_file=__file__, **_params())
     with pytest.raises(FileNotFoundError, match="no such file"):
         Word2Vec(corpus_file="/nonexistent/corpus.txt", **_params())
     m = Word2Vec(_toy(), **_params())
@@ -269,10 +261,9 @@ def test_cli_writes_the_c_format(tmp_path, capsys):
 # ------------------------------------------------------------------ quality on real data
 @pytest.fixture(scope="module")
 def bible():
-    if not os.path.exists(BIBLE):
-        pytest.skip(f"{BIBLE} not available")
-    with gzip.open(BIBLE, "rt", encoding="utf-8") as f:
-        return [t for t in (tokenize(line) for line in f) if t]
+    """The whole embedded WEB Bible text, lower-cased, punctuation split."""
+    text = load_web_bible()
+    return [tokenize(line) for part in (text.train, text.validation, text.test) for line in part]
 
 
 # one worker: both libraries are then deterministic for a seed, so the test is too
@@ -321,12 +312,15 @@ def _scores(index_to_key, vectors):
 
 
 def test_bible_quality_matches_gensim(bible, fastnn_bible):
+    """On this small corpus few test pairs are covered and one seed's scores are noisy:
+    both libraries are compared by their mean over two seeds."""
     gensim = pytest.importorskip("gensim")
-    g = gensim.models.Word2Vec(bible, **QUALITY)
+    fastnn_runs = [fastnn_bible, Word2Vec(bible, **{**QUALITY, "seed": 2})]
+    gensim_runs = [gensim.models.Word2Vec(bible, **{**QUALITY, "seed": seed}) for seed in (1, 2)]
     # the same words (gensim orders equal counts differently)
-    assert set(g.wv.index_to_key) == set(fastnn_bible.wv.index_to_key)
-    ga, gs = _scores(g.wv.index_to_key, g.wv.vectors)
-    fa, fs = _scores(fastnn_bible.wv.index_to_key, fastnn_bible.wv.vectors)
+    assert set(gensim_runs[0].wv.index_to_key) == set(fastnn_bible.wv.index_to_key)
+    fa, fs = np.mean([_scores(m.wv.index_to_key, m.wv.vectors) for m in fastnn_runs], axis=0)
+    ga, gs = np.mean([_scores(m.wv.index_to_key, m.wv.vectors) for m in gensim_runs], axis=0)
     print(f"analogy % fastnn {fa:.2f} gensim {ga:.2f}; wordsim353 fastnn {fs:.3f} gensim {gs:.3f}")
     assert fa >= ga - 2.0
     assert fs >= gs - 0.05
