@@ -58,6 +58,8 @@ def load_arrays(path, kind):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path!r}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path!r} is not a fastnn model file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             if _META not in archive.files:
