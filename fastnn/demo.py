@@ -89,10 +89,44 @@ def step_digits(quick, curves):
           f"MLP {mlp.score(X_test, y_test):.4f}")
 
 
+def _bible_sentences():
+    """Every line of the embedded WEB Bible text, tokenised (lower-case, punctuation split)."""
+    from fastnn.datasets import load_web_bible
+    from fastnn.text import tokenize
+
+    text = load_web_bible()
+    return [tokenize(line) for part in (text.train, text.validation, text.test)
+            for line in part]
+
+
+def step_word2vec(quick, curves):
+    """Skip-gram with negative sampling on the WEB Bible: neighbours and analogies."""
+    from fastnn import Word2Vec
+    from fastnn._threads import resolve_threads
+    from fastnn.datasets import questions_words_path
+
+    sentences = _bible_sentences()
+    tokens = sum(map(len, sentences))
+    epochs = 2 if quick else 5
+    model = _timed(f"fastnn.Word2Vec skip-gram, {tokens:,} tokens x {epochs} epochs",
+                   lambda: Word2Vec(sentences, vector_size=100, window=5, min_count=5, sg=1,
+                                    epochs=epochs, seed=1, workers=resolve_threads(None),
+                                    verbose=True))
+    curves["Word2Vec skip-gram (WEB Bible)"] = model.loss_curve_ / tokens
+    for word in ("god", "king", "water", "son", "jerusalem"):
+        near = ", ".join(w for w, _ in model.wv.most_similar(word, topn=6))
+        print(f"  nearest to {word!r}: {near}")
+    score, sections = model.wv.evaluate_word_analogies(questions_words_path())
+    asked = sum(len(s["correct"]) + len(s["incorrect"]) for s in sections[-1:])
+    print(f"  analogies (Google's questions-words): {100 * score:.1f}% of the {asked} "
+          f"questions whose words are all in the vocabulary")
+
+
 STEPS = {
     "autograd": ("computation graph (fastnn.autograd)", step_autograd),
     "sms": ("logistic regression on SMS spam", step_sms_spam),
     "digits": ("softmax regression and MLP on digits", step_digits),
+    "word2vec": ("word2vec on the WEB Bible", step_word2vec),
 }
 
 

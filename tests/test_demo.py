@@ -35,3 +35,13 @@ def test_command_line_runs_a_step():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "dL/dc = 5" in result.stdout and "demo finished" in result.stdout
+
+
+def test_word2vec_step_reports_neighbours_and_analogies(capsys):
+    curves = demo.run(["word2vec"], quick=True)
+    out = capsys.readouterr().out
+    assert "nearest to 'son':" in out
+    score = float(out.split("analogies (Google's questions-words): ")[1].split("%")[0])
+    assert 0 < score < 100
+    (curve,) = curves.values()
+    assert curve[-1] < curve[0]
