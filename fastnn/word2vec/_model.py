@@ -99,8 +99,8 @@ class Word2Vec:
     epochs : int, default=5
         Passes over the corpus.
     compute_loss : bool, default=False
-        Accumulate the negative-sampling loss (``loss_curve_``,
-        ``get_latest_training_loss()``).
+        Accepted for gensim compatibility: the negative-sampling loss is always tracked
+        (``loss_curve_``, ``get_latest_training_loss()``), as it costs little.
     callbacks : sequence, default=()
         Objects with any of on_train_begin / on_epoch_begin / on_epoch_end /
         on_train_end(model).
@@ -127,7 +127,7 @@ class Word2Vec:
     corpus_count, corpus_total_words : int
         Sentences and words of the corpus seen by `build_vocab`.
     loss_curve_ : ndarray of float64
-        Training loss of each epoch of the last `train` call (NaN without compute_loss).
+        Training loss (summed over the epoch's pairs) of each epoch of the last `train` call.
     """
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5,
@@ -317,14 +317,13 @@ class Word2Vec:
                         self._syn0, self.syn1neg, ids, starts, self._keep, self._alias_prob,
                         self._alias_idx, self.sg, self.cbow_mean, self.window, self.shrink_windows,
                         self.negative, a0 + (a1 - a0) * e / epochs, a0 + (a1 - a0) * (e + 1) / epochs,
-                        int(seed), self.compute_loss, n_threads)
-                    if self.compute_loss:
-                        self.loss_curve_[e] = loss
-                        self._latest_loss = loss
+                        int(seed), True, n_threads)
+                    self.loss_curve_[e] = loss
+                    self._latest_loss = loss
                 seconds = time.perf_counter() - t0
                 self.epochs_trained_ += 1
                 trained += words
-                if not np.isfinite(self._syn0[:1]).all() or not np.isfinite(self.syn1neg[:1]).all():
+                if not (np.isfinite(self._syn0).all() and np.isfinite(self.syn1neg).all()):
                     raise FloatingPointError(f"training diverged in epoch {e + 1} (vectors are no "
                                              f"longer finite); lower alpha (now {a0})")
                 self._report(bar, e, epochs, len(ids), words, seconds)
@@ -352,15 +351,14 @@ class Word2Vec:
         if not self.verbose:
             return
         rate = n_ids / seconds if seconds > 0 else float("inf")
-        loss = f", loss {self.loss_curve_[e]:.6g}" if self.compute_loss else ""
+        loss = f", loss {self.loss_curve_[e]:.6g}"
         logger.info("Word2Vec epoch %d/%d: %d words (%d after sub-sampling) in %.2f s, "
                     "%.0f words/s%s", e + 1, epochs, n_ids, words, seconds, rate, loss)
         bar.set_postfix_str(f"{rate:,.0f} words/s{loss}")
         bar.update(1)
 
     def get_latest_training_loss(self):
-        """The summed negative-sampling loss of the last epoch trained (0.0 unless
-        compute_loss was on)."""
+        """The summed negative-sampling loss of the last epoch trained."""
         return float(getattr(self, "_latest_loss", 0.0))
 
     # ---------------------------------------------------------------- persistence
