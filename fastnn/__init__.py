@@ -7,7 +7,7 @@ from fastnn._threads import threads
 
 __all__ = ["__version__", "autograd", "datasets", "functional", "linear_model", "lm", "optim",
            "show_config", "text", "threads", "word2vec", "KeyedVectors", "LineSentence",
-           "LogisticRegression", "MLPClassifier", "NGramLM", "SoftmaxRegression", "Word2Vec"]
+           "FeedForwardLM", "LogisticRegression", "MLPClassifier", "NGramLM", "SoftmaxRegression", "Word2Vec"]
 
 # the estimators import scikit-learn: load them on first use, not on `import fastnn`
 # name -> (module, attribute of it, or None for the module itself)
@@ -15,6 +15,7 @@ _LAZY = {
     "LogisticRegression": ("fastnn.linear_model", "LogisticRegression"),
     "SoftmaxRegression": ("fastnn.linear_model", "SoftmaxRegression"),
     "MLPClassifier": ("fastnn.neural_network", "MLPClassifier"),
+    "FeedForwardLM": ("fastnn.lm", "FeedForwardLM"),
     "NGramLM": ("fastnn.lm", "NGramLM"),
     "Word2Vec": ("fastnn.word2vec", "Word2Vec"),
     "KeyedVectors": ("fastnn.word2vec", "KeyedVectors"),
