@@ -122,11 +122,50 @@ def step_word2vec(quick, curves):
           f"questions whose words are all in the vocabulary")
 
 
+def step_language_models(quick, curves):
+    """Kneser-Ney trigram vs the neural LMs on the WEB Bible's fixed split."""
+    from fastnn import lm
+    from fastnn.datasets import load_web_bible
+
+    text = load_web_bible()
+    train = text.train[:8000] if quick else text.train
+    vocab = dict(min_count=2, max_vocab_size=3000 if quick else 5000)
+    prompt = "in the beginning"
+    print(f"  {len(train)} training lines, validation {len(text.validation)}, "
+          f"test {len(text.test)} lines; at most {vocab['max_vocab_size']} words")
+    models = {"Kneser-Ney trigram (NGramLM)": lm.NGramLM(order=3, **vocab)}
+    epochs = 1 if quick else 3
+    neural = {"FeedForwardLM (context 3, tanh)": (lm.FeedForwardLM, dict(
+        context_size=3, embedding_dim=64, hidden_sizes=(128,), epochs=epochs))}
+    if _importable("fastnn.lm.rnn"):
+        neural["RNNLM (Elman, tanh)"] = (lm.RNNLM, dict(
+            embedding_dim=64, hidden_size=128, epochs=epochs))
+    for name, (Model, params) in neural.items():
+        models[name] = Model(**params, **vocab, random_state=0, verbose=True)
+    for name, model in models.items():
+        if isinstance(model, lm.NGramLM):
+            _timed(f"{name} fit", lambda: model.fit(train))
+        else:
+            _timed(f"{name} fit, {model.epochs} epoch(s)",
+                   lambda: model.fit(train, validation=text.validation))
+            curves[f"{name.split(' ')[0]} (WEB Bible)"] = model.loss_curve_
+    for name, model in models.items():
+        sample = model.generate(prompt, max_tokens=15, seed=0)
+        print(f"  {name:34s} test perplexity {model.perplexity(text.test):8.2f}   "
+              f"'{prompt} {sample}'")
+
+
+def _importable(module):
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
 STEPS = {
     "autograd": ("computation graph (fastnn.autograd)", step_autograd),
     "sms": ("logistic regression on SMS spam", step_sms_spam),
     "digits": ("softmax regression and MLP on digits", step_digits),
     "word2vec": ("word2vec on the WEB Bible", step_word2vec),
+    "lm": ("language models on the WEB Bible: Kneser-Ney and neural", step_language_models),
 }
 
 

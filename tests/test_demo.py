@@ -45,3 +45,12 @@ def test_word2vec_step_reports_neighbours_and_analogies(capsys):
     assert 0 < score < 100
     (curve,) = curves.values()
     assert curve[-1] < curve[0]
+
+
+def test_language_model_step_reports_perplexities(capsys):
+    curves = demo.run(["lm"], quick=True)
+    out = capsys.readouterr().out
+    perplexities = [float(line.split("test perplexity")[1].split()[0])
+                    for line in out.splitlines() if "test perplexity" in line]
+    assert len(perplexities) >= 2 and all(1 < p < 3001 for p in perplexities)
+    assert "FeedForwardLM (WEB Bible)" in curves
