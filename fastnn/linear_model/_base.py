@@ -335,8 +335,12 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
             schedule = LearningRate(self.learning_rate, float(eta0), self.power_t, alpha)
         self._schedule = schedule
 
-        # sparse input: update only the batch's features (the L1 step stays eager)
-        lazy = LazySparseSGD(rows, W, self.momentum, l2) if rows.sparse and not l1 else None
+        # sparse input with many more weights than a batch has non-zeros: update only
+        # the batch's features (a random access each costs about what streaming 64
+        # weights does, measured); the L1 step stays eager
+        lazy = None
+        if rows.sparse and not l1 and W.size > 64 * batch * rows.mean_row_nnz():
+            lazy = LazySparseSGD(rows, W, self.momentum, l2)
         gW, gb = np.empty_like(W), np.empty_like(b)
         vW = np.zeros_like(W) if self.momentum > 0 and lazy is None else None
         vb = np.zeros_like(b) if self.momentum > 0 else None

@@ -102,6 +102,9 @@ class SparseRows:
         if db is not None:
             np.sum(dz, axis=0, out=db)
 
+    def mean_row_nnz(self):
+        return self.indices.shape[0] / max(self.n_samples, 1)
+
     def squared_row_norms(self, step=1):
         """||x_i||^2 of every `step`-th row, float64."""
         starts, ends = self.indptr[:-1:step], self.indptr[1::step]
