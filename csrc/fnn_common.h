@@ -132,6 +132,18 @@ static inline double fnn_scalar_tanh_f64(double x) { return tanh(x); }
 #define FNN_SIMD FNN_PRAGMA(omp simd)
 #define FNN_SIMD_REDUCE(op_var) FNN_PRAGMA(omp simd reduction(op_var))
 
+/* Ask for the `bytes` bytes at p to be brought into cache (rw 0 read, 1 write;
+ * locality 0 .. 3 as GCC's __builtin_prefetch): for rows read in a scattered order. */
+#if defined(__GNUC__)
+#define FNN_PREFETCH(p, bytes, rw, locality)                                            \
+    do {                                                                               \
+        for (size_t off_ = 0; off_ < (size_t)(bytes); off_ += 64)                      \
+            __builtin_prefetch((const char *)(p) + off_, rw, locality);                \
+    } while (0)
+#else
+#define FNN_PREFETCH(p, bytes, rw, locality) ((void)(p), (void)(bytes))
+#endif
+
 /* Run BODY over near-equal [begin, end) splits of n items on at most n_threads
  * threads: fewer when work / grain is small, and no split under min_items items.
  * BODY sees `begin` and `end`. */

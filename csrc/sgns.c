@@ -57,15 +57,6 @@ static inline double sgns_log1p01(double u)
 }
 
 /* ask for the cache lines of [p, p + bytes) ahead of their use */
-static inline void sgns_prefetch(const void *p, size_t bytes)
-{
-#if defined(__GNUC__)
-    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch((const char *)p + off, 1, 3);
-#else
-    (void)p; (void)bytes;
-#endif
-}
-
 /* a center word's reduced window [lo, hi) in its sentence */
 typedef struct { int lo, hi; } sgns_plan;
 
