@@ -56,7 +56,6 @@ static inline double sgns_log1p01(double u)
     return 2.0 * z * p;
 }
 
-/* ask for the cache lines of [p, p + bytes) ahead of their use */
 /* a center word's reduced window [lo, hi) in its sentence */
 typedef struct { int lo, hi; } sgns_plan;
 

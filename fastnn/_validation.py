@@ -106,9 +106,13 @@ def real_scalar(x, name, *, low=None, low_open=False, high=None, high_open=False
     return float(x)
 
 
-def int_scalar(x, name, *, low=None):
+def int_scalar(x, name, *, low=None, allow_none=False):
+    """x as a Python int (>= low when given); None passes through with allow_none."""
+    if x is None and allow_none:
+        return None
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(x).__name__}")
+        what = "None or an int" if allow_none else "an int"
+        raise TypeError(f"{name} must be {what}, got {type(x).__name__}")
     if low is not None and x < low:
         raise ValueError(f"{name} must be >= {low}, got {x}")
     return int(x)

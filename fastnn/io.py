@@ -5,6 +5,7 @@ JSON document with the model kind, a format version and the model's plain settin
 Files are written to a temporary file beside the target and renamed over it, so an
 interrupted save never leaves a half-written file or destroys the one that was there.
 """
+import gzip
 import json
 import os
 import tempfile
@@ -76,3 +77,16 @@ def load_arrays(path, kind):
         raise ValueError(f"{path!r} was written by a newer fastnn (format version "
                          f"{meta['format_version']} > {FORMAT_VERSION}); upgrade fastnn")
     return arrays, meta
+
+
+def open_binary(path, name="path"):
+    """``path`` opened for reading bytes, decompressed on the fly when the file starts
+    with the gzip magic bytes (whatever its name)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name} must be a file path, got {type(path).__name__}")
+    f = open(path, "rb")
+    if f.read(2) == b"\x1f\x8b":
+        f.close()
+        return gzip.open(path, "rb")
+    f.seek(0)
+    return f

@@ -16,11 +16,11 @@ import os
 import pathlib
 import re
 from collections import Counter
-from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
+from fastnn._validation import int_scalar
 from fastnn.io import load_arrays, save_arrays
 
 __all__ = ["tokenize", "iter_sentences", "Vocabulary", "encode_corpus",
@@ -110,17 +110,6 @@ def iter_sentences(corpus, lowercase=True):
             yield tokens
 
 
-def _check_size(value, name, allow_none):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        what = "None or an int" if allow_none else "an int"
-        raise TypeError(f"{name} must be {what} >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def _token_list(tokens, name):
     if isinstance(tokens, (str, bytes)):
         raise TypeError(f"{name} must be a list of str tokens, got a {type(tokens).__name__} "
@@ -164,8 +153,8 @@ class Vocabulary:
     """
 
     def __init__(self, min_count=1, max_size=None):
-        self.min_count = _check_size(min_count, "min_count", allow_none=False)
-        self.max_size = _check_size(max_size, "max_size", allow_none=True)
+        self.min_count = int_scalar(min_count, "min_count", low=1)
+        self.max_size = int_scalar(max_size, "max_size", low=1, allow_none=True)
         self._itos = None
 
     # -- fitting -----------------------------------------------------------------

@@ -32,23 +32,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from fastnn._validation import int_scalar
 from fastnn.io import load_arrays, save_arrays
 from fastnn.text import Vocabulary, _check_tokens, encode_corpus, iter_sentences, tokenize
 
 __all__ = ["NGramLM"]
 
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
-
-
-def _int_param(value, name, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        what = "None or an int" if allow_none else "an int"
-        raise TypeError(f"{name} must be {what} >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _histories(ids, starts, n_back, bos):
@@ -123,9 +113,9 @@ class NGramLM(BaseEstimator):
 
     # -- fitting -----------------------------------------------------------------
     def _check_params(self):
-        _int_param(self.order, "order")
-        _int_param(self.min_count, "min_count")
-        _int_param(self.max_vocab_size, "max_vocab_size", allow_none=True)
+        int_scalar(self.order, "order", low=1)
+        int_scalar(self.min_count, "min_count", low=1)
+        int_scalar(self.max_vocab_size, "max_vocab_size", low=1, allow_none=True)
         if not isinstance(self.lowercase, (bool, np.bool_)):
             raise TypeError(f"lowercase must be a bool, got {self.lowercase!r}")
 
@@ -325,7 +315,7 @@ class NGramLM(BaseEstimator):
         """The ``top_k`` most probable next tokens as (token, probability) pairs, most
         probable first (ties by id)."""
         check_is_fitted(self)
-        top_k = _int_param(top_k, "top_k")
+        top_k = int_scalar(top_k, "top_k", low=1)
         p = self.next_distribution(context)
         order = np.argsort(-p, kind="stable")[:top_k]
         itos = self.vocabulary_.itos
@@ -349,7 +339,7 @@ class NGramLM(BaseEstimator):
         if isinstance(temperature, bool) or not isinstance(temperature, Real) or not (
                 np.isfinite(temperature) and temperature > 0):
             raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-        top_k = _int_param(top_k, "top_k", allow_none=True)
+        top_k = int_scalar(top_k, "top_k", low=1, allow_none=True)
         if seed is not None and (isinstance(seed, bool) or not isinstance(
                 seed, (Integral, np.random.Generator))):
             raise TypeError(f"seed must be None, an int or a numpy Generator, got {seed!r}")

@@ -24,15 +24,6 @@ _MAX_WORD_BYTES = 1 << 16
 _WHITESPACE = b" \t\n\r\x0b\x0c"
 
 
-def _open_read(fname):
-    f = open(fname, "rb")
-    if f.read(2) == b"\x1f\x8b":
-        f.close()
-        return gzip.open(fname, "rb")
-    f.seek(0)
-    return f
-
-
 def _check_words(kv):
     encoded = []
     for i, w in enumerate(kv.index_to_key):
@@ -286,7 +277,7 @@ def load_word2vec_format(cls, fname, binary=False, encoding="utf8", unicode_erro
     if not os.path.exists(fname_s):
         raise FileNotFoundError(f"no such word2vec file: {fname_s!r}")
     try:
-        with _open_read(fname_s) as fin:
+        with _io.open_binary(fname_s, "fname") as fin:
             if binary:
                 reader = _read_binary(fin, fname_s, limit, dt, encoding, unicode_errors)
             else:

@@ -6,30 +6,18 @@ hinges on two candidate scores closer than the matrix product's rounding error i
 answered again with gensim's exact per-question arithmetic, so the answers are the
 ones gensim gives on the same vectors.
 """
-import gzip
 import io
 import itertools
 import math
-import os
 
 import numpy as np
 from scipy import stats
 
+from fastnn.io import open_binary
+
 from ._keyedvectors import _top_indices, _unitvec
 
 _TOP = 5  # gensim keeps the 5 best answers and takes the first that is not a question word
-
-
-def _open_binary(path, name):
-    """``path`` opened for reading bytes, gunzipped when it starts with the gzip magic."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"{name} must be a file path, got {type(path).__name__}")
-    f = open(path, "rb")
-    if f.read(2) == b"\x1f\x8b":
-        f.close()
-        return gzip.open(path, "rb")
-    f.seek(0)
-    return f
 
 
 def _ok_vocab(kv, restrict_vocab, case_insensitive):
@@ -54,7 +42,7 @@ def evaluate_word_pairs(kv, pairs, delimiter="\t", encoding="utf8", restrict_voc
     result, oov percent) from scipy.stats, as gensim 4."""
     _, ok = _ok_vocab(kv, restrict_vocab, case_insensitive)
     gold, model, oov = [], [], 0
-    with io.TextIOWrapper(_open_binary(pairs, "pairs"), encoding=encoding) as fin:
+    with io.TextIOWrapper(open_binary(pairs, "pairs"), encoding=encoding) as fin:
         try:
             lines = list(fin)
         except UnicodeDecodeError as exc:
@@ -94,7 +82,7 @@ def _read_analogies(analogies, case_insensitive):
     """[(section name, [(a, b, c, d), ...])] from an analogy file, as gensim reads it
     (lines that are not 4 words are skipped)."""
     sections = []
-    with _open_binary(analogies, "analogies") as fin:
+    with open_binary(analogies, "analogies") as fin:
         for line_no, raw in enumerate(fin):
             try:
                 line = raw.decode("utf8")
