@@ -21,6 +21,7 @@ FAMILIES = {
     "embedding": ["embedding.c", "windows.c"],
     "sparse": ["sparse.c"],
     "openmp": ["threads.c"],
+    "rnn": ["rnn.c", "activations.c", "dense.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"
 OPENMP_PROBE = "#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n"

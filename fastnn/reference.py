@@ -199,3 +199,76 @@ def mlp_adam_update(params, grads, ms, vs, t, lr, beta_1=0.9, beta_2=0.999, epsi
         v *= beta_2
         v += (1 - beta_2) * g * g
         p -= lr_t * m / (np.sqrt(v) + epsilon)
+
+
+# ---------------------------------------------------------------------------------------
+# Recurrent LM (Elman RNN): forward over a window of T steps of B parallel streams,
+# backpropagation through time, global-norm gradient clipping.
+#   a_t = x_t W_x^T + h_{t-1} W_h^T + b,  h_t = g(a_t),  P(w_{t+1}) = softmax(h_t U^T + c)
+# ---------------------------------------------------------------------------------------
+
+def _rnn_act(activation):
+    """(g, g' expressed through the output h = g(a))."""
+    if activation == "tanh":
+        return np.tanh, lambda h: 1 - h * h
+    if activation == "relu":
+        return relu, lambda h: (h > 0).astype(h.dtype)
+    raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+
+
+def rnn_forward(X, W_x, W_h, b, h0, activation):
+    """X (T, B, E), h0 (B, Hd) -> H (T + 1, B, Hd) with H[0] = h0, H[t + 1] = h_t."""
+    g, _ = _rnn_act(activation)
+    T = X.shape[0]
+    H = np.empty((T + 1,) + h0.shape, dtype=np.result_type(X, h0))
+    H[0] = h0
+    for t in range(T):
+        H[t + 1] = g(X[t] @ W_x.T + H[t] @ W_h.T + b)
+    return H
+
+
+def rnn_backward(dH, H, X, W_x, W_h, activation):
+    """dH (T, B, Hd) = d loss / d H[1:] -> dict dA (T, B, Hd) (d loss / d a_t), dW_x,
+    dW_h, db, dX (T, B, E), dh0 (B, Hd)."""
+    _, dg = _rnn_act(activation)
+    T = X.shape[0]
+    dA = np.empty_like(dH)
+    carry = np.zeros_like(H[0])
+    for t in range(T - 1, -1, -1):
+        dA[t] = (dH[t] + carry) * dg(H[t + 1])
+        carry = dA[t] @ W_h
+    return {"dA": dA,
+            "dW_x": np.einsum("tbh,tbe->he", dA, X),
+            "dW_h": np.einsum("tbh,tbk->hk", dA, H[:-1]),
+            "db": dA.sum(axis=(0, 1)),
+            "dX": dA @ W_x,
+            "dh0": carry}
+
+
+def rnn_lm_loss_grad(ids, targets, h0, params, activation):
+    """One window of the recurrent LM.  ids, targets (T, B) ints, h0 (B, Hd), params a
+    dict of emb (V, E), W_x (Hd, E), W_h (Hd, Hd), b (Hd,), U (V, Hd), c (V,).
+    Returns (mean cross-entropy over the T B predictions, dict of the gradients of
+    every parameter plus h0, H (T + 1, B, Hd))."""
+    T, B = ids.shape
+    X = params["emb"][ids]
+    H = rnn_forward(X, params["W_x"], params["W_h"], params["b"], h0, activation)
+    hs = H[1:].reshape(T * B, -1)
+    loss, dlogits = softmax_cross_entropy(linear(hs, params["U"], params["c"]),
+                                          targets.reshape(-1))
+    dU, dc, dhs = linear_backward(dlogits, hs, params["U"])
+    g = rnn_backward(dhs.reshape(H[1:].shape), H, X, params["W_x"], params["W_h"],
+                     activation)
+    grads = {"emb": embedding_backward(g["dX"].reshape(T * B, -1), ids.reshape(-1, 1),
+                                       params["emb"].shape[0]),
+             "W_x": g["dW_x"], "W_h": g["dW_h"], "b": g["db"], "U": dU, "c": dc,
+             "h0": g["dh0"]}
+    return loss, grads, H
+
+
+def clip_grad_norm(grads, max_norm):
+    """(grads scaled by max_norm / norm when their joint 2-norm exceeds max_norm, the
+    norm before clipping)."""
+    norm = float(np.sqrt(sum(float(np.sum(np.asarray(g, np.float64) ** 2)) for g in grads)))
+    factor = max_norm / norm if norm > max_norm else 1.0
+    return [g * np.asarray(factor, g.dtype) if factor != 1.0 else g.copy() for g in grads], norm
