@@ -69,12 +69,15 @@ FNN_DECLARE(double, f64)
 /* rnn.c: the Elman RNN's non-BLAS pieces; act is FNN_RNN_RELU or FNN_RNN_TANH (the   */
 /* op codes of fastnn._kernels.activations).  dh, carry (NULL: none), h, da (n,):      */
 /* da = (dh + carry) g'(a) from the step's output h = g(a); da may be dh itself.       */
+/* mask_rows: in, out (B, Hd), keep (B,): out[b] = keep[b] ? in[b] : 0 (out may be in).  */
 /* sum_squares: x (n,) -> sum x^2 in double; scale: x (n,) *= alpha in place.          */
 #define FNN_RNN_RELU 0
 #define FNN_RNN_TANH 1
 #define FNN_DECLARE_RNN(REAL, SFX)                                                       \
     void fnn_rnn_act_backward_##SFX(REAL *da, const REAL *dh, const REAL *carry,         \
                                     const REAL *h, ptrdiff_t n, int act, int n_threads); \
+    void fnn_rnn_mask_rows_##SFX(REAL *out, const REAL *in, const uint8_t *keep,         \
+                                 ptrdiff_t B, ptrdiff_t Hd);                             \
     double fnn_sum_squares_##SFX(const REAL *x, ptrdiff_t n, int n_threads);             \
     void fnn_scale_##SFX(REAL *x, ptrdiff_t n, double alpha, int n_threads);
 

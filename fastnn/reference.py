@@ -216,18 +216,28 @@ def _rnn_act(activation):
     raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
 
 
-def rnn_forward(X, W_x, W_h, b, h0, activation):
-    """X (T, B, E), h0 (B, Hd) -> H (T + 1, B, Hd) with H[0] = h0, H[t + 1] = h_t."""
+def _prev_states(H, keep):
+    """The previous state of each step: H[t], rows with keep[t, b] == 0 zeroed."""
+    P = H[:-1].copy()
+    if keep is not None:
+        P[np.asarray(keep) == 0] = 0
+    return P
+
+
+def rnn_forward(X, W_x, W_h, b, h0, activation, keep=None):
+    """X (T, B, E), h0 (B, Hd) -> H (T + 1, B, Hd) with H[0] = h0, H[t + 1] = h_t.
+    keep (T, B) or None: where 0, step t of stream b starts from a zero state."""
     g, _ = _rnn_act(activation)
     T = X.shape[0]
     H = np.empty((T + 1,) + h0.shape, dtype=np.result_type(X, h0))
     H[0] = h0
     for t in range(T):
-        H[t + 1] = g(X[t] @ W_x.T + H[t] @ W_h.T + b)
+        prev = H[t] if keep is None else H[t] * (np.asarray(keep[t]) != 0)[:, None]
+        H[t + 1] = g(X[t] @ W_x.T + prev @ W_h.T + b)
     return H
 
 
-def rnn_backward(dH, H, X, W_x, W_h, activation):
+def rnn_backward(dH, H, X, W_x, W_h, activation, keep=None):
     """dH (T, B, Hd) = d loss / d H[1:] -> dict dA (T, B, Hd) (d loss / d a_t), dW_x,
     dW_h, db, dX (T, B, E), dh0 (B, Hd)."""
     _, dg = _rnn_act(activation)
@@ -237,28 +247,32 @@ def rnn_backward(dH, H, X, W_x, W_h, activation):
     for t in range(T - 1, -1, -1):
         dA[t] = (dH[t] + carry) * dg(H[t + 1])
         carry = dA[t] @ W_h
+        if keep is not None:
+            carry = carry * (np.asarray(keep[t]) != 0)[:, None]
     return {"dA": dA,
             "dW_x": np.einsum("tbh,tbe->he", dA, X),
-            "dW_h": np.einsum("tbh,tbk->hk", dA, H[:-1]),
+            "dW_h": np.einsum("tbh,tbk->hk", dA, _prev_states(H, keep)),
             "db": dA.sum(axis=(0, 1)),
             "dX": dA @ W_x,
             "dh0": carry}
 
 
-def rnn_lm_loss_grad(ids, targets, h0, params, activation):
+def rnn_lm_loss_grad(ids, targets, h0, params, activation, keep=None, weights=None):
     """One window of the recurrent LM.  ids, targets (T, B) ints, h0 (B, Hd), params a
-    dict of emb (V, E), W_x (Hd, E), W_h (Hd, Hd), b (Hd,), U (V, Hd), c (V,).
-    Returns (mean cross-entropy over the T B predictions, dict of the gradients of
-    every parameter plus h0, H (T + 1, B, Hd))."""
+    dict of emb (V, E), W_x (Hd, E), W_h (Hd, Hd), b (Hd,), U (V, Hd), c (V,); keep
+    (T, B) or None restarts streams (see rnn_forward); weights (T, B) or None weigh the
+    predictions.  Returns (weighted mean cross-entropy over the T B predictions, dict of
+    the gradients of every parameter plus h0, H (T + 1, B, Hd))."""
     T, B = ids.shape
     X = params["emb"][ids]
-    H = rnn_forward(X, params["W_x"], params["W_h"], params["b"], h0, activation)
+    H = rnn_forward(X, params["W_x"], params["W_h"], params["b"], h0, activation, keep)
     hs = H[1:].reshape(T * B, -1)
+    w = None if weights is None else np.asarray(weights).reshape(-1)
     loss, dlogits = softmax_cross_entropy(linear(hs, params["U"], params["c"]),
-                                          targets.reshape(-1))
+                                          targets.reshape(-1), w)
     dU, dc, dhs = linear_backward(dlogits, hs, params["U"])
     g = rnn_backward(dhs.reshape(H[1:].shape), H, X, params["W_x"], params["W_h"],
-                     activation)
+                     activation, keep)
     grads = {"emb": embedding_backward(g["dX"].reshape(T * B, -1), ids.reshape(-1, 1),
                                        params["emb"].shape[0]),
              "W_x": g["dW_x"], "W_h": g["dW_h"], "b": g["db"], "U": dU, "c": dc,

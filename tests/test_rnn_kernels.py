@@ -25,38 +25,72 @@ def make_params(rng, V, E, Hd, dtype, scale=0.4):
     return {k: np.ascontiguousarray(v, dtype=dtype) for k, v in p.items()}
 
 
-def run_forward(p, X, h0, act, T, B, nt):
+def make_keep(rng, T, B, masked):
+    """None, or a (T, B) uint8 restart mask with about a third zeros (column 0 all 0,
+    column 1 all 1 when B > 1)."""
+    if not masked:
+        return None
+    keep = (rng.random((T, B)) > 0.33).astype(np.uint8)
+    keep[:, 0] = 0
+    if B > 1:
+        keep[:, 1] = 1
+    return keep
+
+
+def run_forward(p, X, h0, act, T, B, nt, keep=None):
     H = np.empty((T + 1, B, h0.shape[1]), dtype=X.dtype)
-    rnn.forward(X.reshape(T * B, -1), p["W_x"], p["W_h"], p["b"], h0, ACTS[act], H, nt)
-    return H
+    P = None if keep is None else np.full((T, B, h0.shape[1]), np.nan, dtype=X.dtype)
+    rnn.forward(X.reshape(T * B, -1), p["W_x"], p["W_h"], p["b"], h0, keep, ACTS[act], H, P,
+                nt)
+    return H, P
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["carry", "restarts"])
 @pytest.mark.parametrize("act", ["tanh", "relu"])
 @pytest.mark.parametrize("T,B,E,Hd", [(1, 1, 1, 1), (5, 3, 4, 6), (7, 2, 9, 33)])
-def test_forward_matches_reference(dtype, n_threads, rng, act, T, B, E, Hd):
+def test_forward_matches_reference(dtype, n_threads, rng, act, T, B, E, Hd, masked):
     p = make_params(rng, 4, E, Hd, dtype)
     X = rng.standard_normal((T, B, E)).astype(dtype)
     h0 = rng.standard_normal((B, Hd)).astype(dtype) * 0.5
-    H = run_forward(p, X, h0, act, T, B, n_threads)
-    close(H, ref.rnn_forward(X, p["W_x"], p["W_h"], p["b"], h0, act), dtype)
+    keep = make_keep(rng, T, B, masked)
+    H, P = run_forward(p, X, h0, act, T, B, n_threads, keep)
+    close(H, ref.rnn_forward(X, p["W_x"], p["W_h"], p["b"], h0, act, keep), dtype)
+    if masked:
+        close(P, ref._prev_states(H, keep), dtype)
 
 
+def test_restart_ignores_the_previous_state(rng):
+    """A stream restarted at step t computes the same as a fresh stream from step t."""
+    T, B, E, Hd = 6, 2, 3, 5
+    p = make_params(rng, 4, E, Hd, np.float64)
+    X = rng.standard_normal((T, B, E))
+    keep = np.ones((T, B), np.uint8)
+    keep[3, 0] = 0
+    H, _ = run_forward(p, X, rng.standard_normal((B, Hd)), "tanh", T, B, 1, keep)
+    fresh, _ = run_forward(p, np.ascontiguousarray(X[3:, :1]), np.zeros((1, Hd)), "tanh",
+                           T - 3, 1, 1)
+    np.testing.assert_allclose(H[4:, 0], fresh[1:, 0], rtol=1e-12, atol=1e-14)
+    assert np.abs(H[4:, 1] - fresh[1:, 0]).max() > 1e-3   # the other stream differs
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["carry", "restarts"])
 @pytest.mark.parametrize("act", ["tanh", "relu"])
 @pytest.mark.parametrize("T,B,E,Hd", [(1, 1, 1, 1), (5, 3, 4, 6), (7, 2, 9, 33)])
 @pytest.mark.parametrize("with_dx", [True, False])
-def test_backward_matches_reference(dtype, n_threads, rng, act, T, B, E, Hd, with_dx):
+def test_backward_matches_reference(dtype, n_threads, rng, act, T, B, E, Hd, with_dx, masked):
     p = make_params(rng, 4, E, Hd, dtype)
     X = rng.standard_normal((T, B, E)).astype(dtype)
     h0 = rng.standard_normal((B, Hd)).astype(dtype) * 0.5
-    H = run_forward(p, X, h0, act, T, B, n_threads)
+    keep = make_keep(rng, T, B, masked)
+    H, P = run_forward(p, X, h0, act, T, B, n_threads, keep)
     dH = rng.standard_normal((T, B, Hd)).astype(dtype)
-    want = ref.rnn_backward(dH, H, X, p["W_x"], p["W_h"], act)
+    want = ref.rnn_backward(dH, H, X, p["W_x"], p["W_h"], act, keep)
     dA = dH.reshape(T * B, Hd).copy()
     dW_x, dW_h = np.full((Hd, E), np.nan, dtype), np.full((Hd, Hd), np.nan, dtype)
     db, dh0 = np.full(Hd, np.nan, dtype), np.full((B, Hd), np.nan, dtype)
     dX = np.full((T * B, E), np.nan, dtype) if with_dx else None
-    rnn.backward(dA, H, X.reshape(T * B, E), p["W_x"], p["W_h"], ACTS[act], dW_x, dW_h, db,
-                 dX, dh0, n_threads)
+    rnn.backward(dA, H, P, X.reshape(T * B, E), p["W_x"], p["W_h"], keep, ACTS[act], dW_x,
+                 dW_h, db, dX, dh0, n_threads)
     close(dA.reshape(T, B, Hd), want["dA"], dtype)
     for name, got in (("dW_x", dW_x), ("dW_h", dW_h), ("db", db), ("dh0", dh0)):
         close(got, want[name], dtype)
@@ -64,7 +98,7 @@ def test_backward_matches_reference(dtype, n_threads, rng, act, T, B, E, Hd, wit
         close(dX.reshape(T, B, E), want["dX"], dtype)
 
 
-def window_loss_grad(p, ids, targets, h0, act, nt):
+def window_loss_grad(p, ids, targets, h0, act, nt, keep=None, weights=None):
     """One LM window on the compiled kernels: embedding gather, the recurrence, one
     output gemm over all T B states, the fused softmax cross-entropy, backward gemms,
     BPTT and the embeddings' scatter-add."""
@@ -75,47 +109,58 @@ def window_loss_grad(p, ids, targets, h0, act, nt):
     flat = np.ascontiguousarray(ids.reshape(-1, 1), dtype=np.int32)
     X = np.empty((T * B, E), dtype)
     embedding.gather(p["emb"], flat, X, nt)
-    H = np.empty((T + 1, B, Hd), dtype)
-    rnn.forward(X, p["W_x"], p["W_h"], p["b"], h0, ACTS[act], H, nt)
+    H, P = np.empty((T + 1, B, Hd), dtype), np.empty((T, B, Hd), dtype)
+    rnn.forward(X, p["W_x"], p["W_h"], p["b"], h0, keep, ACTS[act], H, P, nt)
     hs = H[1:].reshape(T * B, Hd)
     logits, dlogits = np.empty((T * B, V), dtype), np.empty((T * B, V), dtype)
     dense.forward(hs, p["U"], p["c"], logits, nt)
+    w = None if weights is None else np.ascontiguousarray(weights.reshape(-1), dtype)
     loss = softmax.softmax_xent(logits, np.ascontiguousarray(targets.reshape(-1), np.int32),
-                                None, dlogits, nt)
+                                w, dlogits, nt)
     g = {k: np.empty_like(v) for k, v in p.items()}
     dhs = np.empty((T * B, Hd), dtype)
     dense.backward(dlogits, hs, p["U"], g["U"], g["c"], dhs, nt)
     dX, g["h0"] = np.empty((T * B, E), dtype), np.empty((B, Hd), dtype)
-    rnn.backward(dhs, H, X, p["W_x"], p["W_h"], ACTS[act], g["W_x"], g["W_h"], g["b"], dX,
-                 g["h0"], nt)
+    rnn.backward(dhs, H, P, X, p["W_x"], p["W_h"], keep, ACTS[act], g["W_x"], g["W_h"],
+                 g["b"], dX, g["h0"], nt)
     g["emb"][:] = 0
     embedding.scatter_add(g["emb"], dX, flat, nt)
     return loss, g, H
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["carry", "restarts+weights"])
 @pytest.mark.parametrize("act", ["tanh", "relu"])
-def test_lm_window_matches_reference(dtype, n_threads, rng, act):
+def test_lm_window_matches_reference(dtype, n_threads, rng, act, masked):
     T, B, V, E, Hd = 6, 4, 13, 5, 8
     p = make_params(rng, V, E, Hd, dtype)
     ids = rng.integers(0, V, (T, B))
     ids[0, 0] = ids[3, 1] = 2                       # repeated ids: the scatter-add sums
     targets = rng.integers(0, V, (T, B))
     h0 = (rng.standard_normal((B, Hd)) * 0.3).astype(dtype)
-    loss, g, H = window_loss_grad(p, ids, targets, h0, act, n_threads)
-    want_loss, want_g, want_H = ref.rnn_lm_loss_grad(ids, targets, h0, p, act)
+    keep = make_keep(rng, T, B, masked)
+    weights = None if not masked else (rng.random((T, B)) > 0.2).astype(dtype)
+    loss, g, H = window_loss_grad(p, ids, targets, h0, act, n_threads, keep, weights)
+    want_loss, want_g, want_H = ref.rnn_lm_loss_grad(ids, targets, h0, p, act, keep, weights)
     assert loss == pytest.approx(want_loss, rel=TOL[np.dtype(dtype).type]["rtol"])
     close(H, want_H, dtype)
     for k in want_g:
         close(g[k], want_g[k], dtype)
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["carry", "restarts+weights"])
 @pytest.mark.parametrize("act", ["tanh", "relu"])
-def test_reference_gradients_by_finite_differences(rng, act):
+def test_reference_gradients_by_finite_differences(rng, act, masked):
     T, B, V, E, Hd = 4, 2, 7, 3, 5
     p = make_params(rng, V, E, Hd, np.float64, scale=0.8)
     ids, targets = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
     h0 = rng.standard_normal((B, Hd)) * 0.5
-    _, grads, H = ref.rnn_lm_loss_grad(ids, targets, h0, p, act)
+    keep = np.array([[1, 1], [0, 1], [1, 1], [1, 0]], np.uint8) if masked else None
+    w = np.array([[1, 0], [1, 1], [0.5, 1], [1, 2]]) if masked else None
+
+    def loss_of():
+        return ref.rnn_lm_loss_grad(ids, targets, h0, p, act, keep, w)[0]
+
+    _, grads, H = ref.rnn_lm_loss_grad(ids, targets, h0, p, act, keep, w)
     if act == "relu":                      # no pre-activation within eps of the kink
         assert np.min(np.abs(H[1:][H[1:] > 0])) > 1e-4
     eps = 1e-6
@@ -124,9 +169,9 @@ def test_reference_gradients_by_finite_differences(rng, act):
         for idx in np.ndindex(arr.shape):
             old = arr[idx]
             arr[idx] = old + eps
-            up = ref.rnn_lm_loss_grad(ids, targets, h0, p, act)[0]
+            up = loss_of()
             arr[idx] = old - eps
-            down = ref.rnn_lm_loss_grad(ids, targets, h0, p, act)[0]
+            down = loss_of()
             arr[idx] = old
             numeric = (up - down) / (2 * eps)
             assert abs(numeric - grads[name][idx]) <= 1e-7 + 1e-5 * abs(numeric), (name, idx)
