@@ -17,7 +17,7 @@ FAMILIES = {
     "activations": ["activations.c"],
     "softmax": ["softmax.c"],
     "update": ["update.c"],
-    "dense": ["dense.c"],
+    "dense": ["dense.c", "rows.c"],
     "embedding": ["embedding.c", "windows.c"],
     "sparse": ["sparse.c"],
     "openmp": ["threads.c"],

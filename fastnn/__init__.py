@@ -5,8 +5,9 @@ from fastnn import autograd, functional
 from fastnn._config import show_config
 from fastnn._threads import threads
 
-__all__ = ["__version__", "autograd", "datasets", "functional", "linear_model", "optim",
-           "show_config", "threads", "LogisticRegression", "MLPClassifier", "SoftmaxRegression"]
+__all__ = ["__version__", "autograd", "datasets", "functional", "linear_model", "lm", "optim",
+           "show_config", "text", "threads", "LogisticRegression", "MLPClassifier", "NGramLM",
+           "SoftmaxRegression"]
 
 # the estimators import scikit-learn: load them on first use, not on `import fastnn`
 # name -> (module, attribute of it, or None for the module itself)
@@ -14,9 +15,12 @@ _LAZY = {
     "LogisticRegression": ("fastnn.linear_model", "LogisticRegression"),
     "SoftmaxRegression": ("fastnn.linear_model", "SoftmaxRegression"),
     "MLPClassifier": ("fastnn.neural_network", "MLPClassifier"),
+    "NGramLM": ("fastnn.lm", "NGramLM"),
     "datasets": ("fastnn.datasets", None),
     "linear_model": ("fastnn.linear_model", None),
+    "lm": ("fastnn.lm", None),
     "optim": ("fastnn.optim", None),
+    "text": ("fastnn.text", None),
 }
 
 

@@ -46,7 +46,20 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("info", help="print the build configuration and check every kernel once "
                                 "(the default)")
+    demo = sub.add_parser("demo", help="train every model on the embedded data and report "
+                                       "quality and time")
+    demo.add_argument("--quick", action="store_true", help="a one-minute version")
+    demo.add_argument("--plot", metavar="PNG", help="also draw the training-loss curves "
+                                                    "(needs matplotlib)")
+    demo.add_argument("--steps", nargs="+", metavar="STEP", help="run only these steps")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        from fastnn import demo as demo_module
+        try:
+            demo_module.run(args.steps, quick=args.quick, plot=args.plot)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return 0
     from fastnn import show_config
     show_config()
     print("kernels against the NumPy reference:")

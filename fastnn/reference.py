@@ -111,6 +111,16 @@ def sparse_t_matmul(data, indices, indptr, shape, G, rows=None):
     return (X if rows is None else X[rows]).T @ G
 
 
+def rows_matmul(X, rows, W):
+    """X[rows] @ W.T: picked rows of a dense X times narrow weights W (K, F)."""
+    return X[rows] @ W.T
+
+
+def rows_t_matmul(X, rows, G):
+    """G.T @ X[rows], (K, F)."""
+    return G.T @ X[rows]
+
+
 def _csr_to_dense(data, indices, indptr, shape):
     X = np.zeros(shape, dtype=data.dtype)
     row_of = np.repeat(np.arange(shape[0]), np.diff(indptr))
@@ -200,6 +210,51 @@ def mlp_adam_update(params, grads, ms, vs, t, lr, beta_1=0.9, beta_2=0.999, epsi
         v += (1 - beta_2) * g * g
         p -= lr_t * m / (np.sqrt(v) + epsilon)
 
+
+# ============================================================================
+# Feed-forward language model (FeedForwardLM, issue 6): one SGD training step.
+# E (V, d) embedding table; Ws[i] (out, in) and bs[i] as fastnn.nn.Linear stores them
+# (hidden layers, then the output layer); contexts (B, n) ids, targets (B,) ids.
+# ============================================================================
+def fflm_forward(contexts, E, Ws, bs, activation):
+    """[x, h1, ..., logits]: the concatenated embeddings, each hidden layer's output
+    and the output layer's logits."""
+    g = {"tanh": np.tanh, "relu": relu}[activation]
+    outs = [embedding(contexts, E)]
+    for i, (W, b) in enumerate(zip(Ws, bs)):
+        z = linear(outs[-1], W, b)
+        outs.append(z if i == len(Ws) - 1 else g(z))
+    return outs
+
+
+def fflm_loss_grad(contexts, targets, E, Ws, bs, activation):
+    """(mean cross-entropy, dE, [dW], [db]) of one batch."""
+    back = {"tanh": tanh_backward, "relu": lambda d, y: np.where(y > 0, d, 0)}[activation]
+    outs = fflm_forward(contexts, E, Ws, bs, activation)
+    loss, delta = softmax_cross_entropy(outs[-1], targets)
+    dWs, dbs = [None] * len(Ws), [None] * len(Ws)
+    for i in range(len(Ws) - 1, -1, -1):
+        dWs[i], dbs[i], delta = linear_backward(delta, outs[i], Ws[i])
+        if i > 0:
+            delta = back(delta, outs[i])
+    dE = embedding_backward(delta, contexts, E.shape[0])
+    return loss, dE, dWs, dbs
+
+
+def fflm_sgd_step(contexts, targets, E, Ws, bs, activation, lr, momentum=0.0,
+                  weight_decay=0.0, velocities=None):
+    """One SGD step (sgd_update's PyTorch conventions) on every parameter, embeddings
+    included.  velocities: None, or arrays like [E, *Ws, *bs] (needed with momentum).
+    Returns (loss, new E, new Ws, new bs, new velocities or None)."""
+    loss, dE, dWs, dbs = fflm_loss_grad(contexts, targets, E, Ws, bs, activation)
+    params, grads = [E, *Ws, *bs], [dE, *dWs, *dbs]
+    vels = velocities if velocities is not None else [None] * len(params)
+    new = [sgd_update(p, g, lr, v, momentum, False, weight_decay)
+           for p, g, v in zip(params, grads, vels)]
+    k = len(Ws)
+    new_p = [p for p, _ in new]
+    new_v = None if velocities is None else [v for _, v in new]
+    return loss, new_p[0], new_p[1:1 + k], new_p[1 + k:], new_v
 
 # ---------------------------------------------------------------------------------------
 # Recurrent LM (Elman RNN): forward over a window of T steps of B parallel streams,

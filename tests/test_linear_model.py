@@ -96,11 +96,17 @@ def test_float32_is_kept_and_agrees_with_float64(Est):
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_sparse_input_trains_the_same_model_as_dense(Est, fmt):
+@pytest.mark.parametrize("params", [{}, {"momentum": 0.0}, {"C": 0.01}, {"C": 0.01, "momentum": 0.5,
+                                                                    "batch_size": 7}])
+def test_sparse_input_trains_the_same_model_as_dense(Est, fmt, params):
+    """The CSR path updates only the batch's features (the others catch up lazily);
+    the dense path updates every weight every step: the same model to round-off."""
     X, y = teacher_data()
     X[np.abs(X) < 0.5] = 0
-    dense = quiet_fit(Est(random_state=0, max_iter=10), X, y)
-    sparse = quiet_fit(Est(random_state=0, max_iter=10), sp.csr_matrix(X).asformat(fmt), y)
+    X[:, 3] = 0                 # a feature no batch touches
+    dense = quiet_fit(Est(random_state=0, max_iter=10, **params), X, y)
+    sparse = quiet_fit(Est(random_state=0, max_iter=10, **params),
+                       sp.csr_matrix(X).asformat(fmt), y)
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X),
                                rtol=1e-9, atol=1e-12)

@@ -69,3 +69,9 @@ def test_ci_runs_the_readme_test_command():
     test_block = re.findall(r"```[a-z]*\n(.*?)```", quick, re.S)[1]
     ci = open(os.path.join(root, ".ci", "run"), encoding="utf-8").read()
     assert test_block.strip() in ci
+
+
+def test_every_public_name_resolves():
+    import fastnn
+    for name in fastnn.__all__:
+        assert getattr(fastnn, name) is not None, name

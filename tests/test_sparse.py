@@ -67,3 +67,32 @@ def test_sparse_input_checks():
     bad.data[0] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
         F.sparse_matmul(bad, np.ones((4, 1)))
+
+
+# picked rows of a dense X (the linear models' mini-batches, read in place)
+@pytest.mark.parametrize("B,F_,K", [(1, 1, 1), (17, 300, 5), (64, 1000, 3), (200, 70, 40)])
+def test_rows_products_match_reference(rng, dtype, n_threads, B, F_, K):
+    from fastnn._kernels import dense as _dense
+    X = rng.standard_normal((B + 13, F_)).astype(dtype)
+    rows = rng.integers(0, X.shape[0], B).astype(np.int64)   # repeats allowed
+    W = rng.standard_normal((K, F_)).astype(dtype)
+    G = rng.standard_normal((B, K)).astype(dtype)
+    out = np.full((B, K), np.nan, dtype)
+    _dense.rows_matmul(X, rows, W, out, n_threads)
+    assert_close(out, R.rows_matmul(X, rows, W), dtype, scale=10)
+    acc = np.ones((K, F_), dtype)             # accumulates
+    _dense.rows_t_matmul(X, rows, G, acc, n_threads)
+    assert_close(acc, 1 + R.rows_t_matmul(X, rows, G), dtype, scale=10)
+
+
+def test_rows_t_matmul_is_deterministic_across_threads(rng, dtype):
+    from fastnn._kernels import dense as _dense
+    X = rng.standard_normal((500, 4099)).astype(dtype)
+    rows = rng.integers(0, 500, 300).astype(np.int64)
+    G = rng.standard_normal((300, 4)).astype(dtype)
+    outs = []
+    for nt in (1, 2, 3):
+        out = np.zeros((4, 4099), dtype)
+        _dense.rows_t_matmul(X, rows, G, out, nt)
+        outs.append(out)
+    assert all(np.array_equal(outs[0], o) for o in outs[1:])

@@ -83,3 +83,37 @@ cdef extern from "fastnn.h" nogil:
     double fnn_sum_squares_f64(const double *x, Py_ssize_t n, int n_threads)
     void fnn_scale_f32(float *x, Py_ssize_t n, double alpha, int n_threads)
     void fnn_scale_f64(double *x, Py_ssize_t n, double alpha, int n_threads)
+
+cdef extern from "fastnn.h" nogil:
+    void fnn_rows_matmul_f32(float *out, const float *X, const int64_t *rows, const float *W,
+                             Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
+    void fnn_rows_matmul_f64(double *out, const double *X, const int64_t *rows, const double *W,
+                             Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
+    void fnn_rows_t_matmul_f32(float *out, const float *X, const int64_t *rows, const float *G,
+                               Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
+    void fnn_rows_t_matmul_f64(double *out, const double *X, const int64_t *rows,
+                               const double *G, Py_ssize_t B, Py_ssize_t F, Py_ssize_t K,
+                               int n_threads)
+
+cdef extern from "fastnn.h" nogil:
+    void fnn_csr_lazy_catch_up_f32(float *W, float *V, int32_t *last, const double *Q,
+                                   int32_t now, const int32_t *indices, const int64_t *indptr,
+                                   const int64_t *rows, Py_ssize_t B, Py_ssize_t F,
+                                   Py_ssize_t K, int n_threads)
+    void fnn_csr_lazy_catch_up_f64(double *W, double *V, int32_t *last, const double *Q,
+                                   int32_t now, const int32_t *indices, const int64_t *indptr,
+                                   const int64_t *rows, Py_ssize_t B, Py_ssize_t F,
+                                   Py_ssize_t K, int n_threads)
+    void fnn_csr_lazy_step_f32(float *W, float *V, int32_t *last, const double *A, double eta,
+                               int32_t now, const float *data, const int32_t *indices,
+                               const int64_t *indptr, const int64_t *rows, const float *G,
+                               Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
+    void fnn_csr_lazy_step_f64(double *W, double *V, int32_t *last, const double *A,
+                               double eta, int32_t now, const double *data,
+                               const int32_t *indices, const int64_t *indptr,
+                               const int64_t *rows, const double *G, Py_ssize_t B,
+                               Py_ssize_t F, Py_ssize_t K, int n_threads)
+    void fnn_lazy_fold_f32(float *W, float *V, int32_t *last, const double *Q, int32_t now,
+                           Py_ssize_t F, Py_ssize_t K, int n_threads)
+    void fnn_lazy_fold_f64(double *W, double *V, int32_t *last, const double *Q, int32_t now,
+                           Py_ssize_t F, Py_ssize_t K, int n_threads)

@@ -6,6 +6,7 @@ terms: y^T = W x^T, dW^T = x^T dout, dx^T = W^T dout^T.
 """
 from cython cimport floating
 from libc.limits cimport INT_MAX
+from libc.stdint cimport int64_t
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastnn._kernels.cfastnn cimport *
 
@@ -60,3 +61,27 @@ def backward(const floating[:, ::1] dout, const floating[:, ::1] x, const floati
         if dx is not None:
             gemm(c'N', c'N', n_in, B, n_out, &W[0, 0], n_in, &dout[0, 0], n_out, 0,
                  &dx[0, 0], n_in)
+
+
+def rows_matmul(const floating[:, ::1] X, const int64_t[::1] rows, const floating[:, ::1] W,
+                floating[:, ::1] out, int n_threads):
+    """out (B, K) = X[rows] W^T, the rows read in place (no gathered copy); overwritten."""
+    with nogil:
+        if floating is float:
+            fnn_rows_matmul_f32(&out[0, 0], &X[0, 0], &rows[0], &W[0, 0], rows.shape[0],
+                                X.shape[1], W.shape[0], n_threads)
+        else:
+            fnn_rows_matmul_f64(&out[0, 0], &X[0, 0], &rows[0], &W[0, 0], rows.shape[0],
+                                X.shape[1], W.shape[0], n_threads)
+
+
+def rows_t_matmul(const floating[:, ::1] X, const int64_t[::1] rows, const floating[:, ::1] G,
+                  floating[:, ::1] out, int n_threads):
+    """out (K, F) += G^T X[rows], G (B, K); accumulated, deterministic."""
+    with nogil:
+        if floating is float:
+            fnn_rows_t_matmul_f32(&out[0, 0], &X[0, 0], &rows[0], &G[0, 0], rows.shape[0],
+                                  X.shape[1], G.shape[1], n_threads)
+        else:
+            fnn_rows_t_matmul_f64(&out[0, 0], &X[0, 0], &rows[0], &G[0, 0], rows.shape[0],
+                                  X.shape[1], G.shape[1], n_threads)

@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import update as _update
 from fastnn._threads import resolve_threads
-from fastnn.linear_model._batches import make_rows
+from fastnn.linear_model._batches import LazySparseSGD, make_rows
 from fastnn.linear_model._schedule import LearningRate
 
 _DIVERGED = ("SGD produced non-finite weights (the training diverged): use a smaller "
@@ -335,8 +335,10 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
             schedule = LearningRate(self.learning_rate, float(eta0), self.power_t, alpha)
         self._schedule = schedule
 
+        # sparse input: update only the batch's features (the L1 step stays eager)
+        lazy = LazySparseSGD(rows, W, self.momentum, l2) if rows.sparse and not l1 else None
         gW, gb = np.empty_like(W), np.empty_like(b)
-        vW = np.zeros_like(W) if self.momentum > 0 else None
+        vW = np.zeros_like(W) if self.momentum > 0 and lazy is None else None
         vb = np.zeros_like(b) if self.momentum > 0 else None
         z = np.empty((batch, K), dtype)
         dz = np.empty((batch, K), dtype)
@@ -358,17 +360,26 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                     idx = np.ascontiguousarray(order[start:start + batch], dtype=np.int64)
                     m = idx.shape[0]
                     zb, db_ = z[:m], dz[:m]
+                    if lazy is not None:
+                        lazy.catch_up(idx)
                     rows.logits(idx, W, b if self.fit_intercept else None, zb)
                     total += self._batch_loss(zb, db_, labels, targets, sw_norm, idx, K)
-                    rows.gradients(db_, W, gW, gb if self.fit_intercept else None)
                     eta = schedule.step()
-                    _update.sgd_update(W.reshape(-1), gW.reshape(-1),
-                                       None if vW is None else vW.reshape(-1),
-                                       eta, self.momentum, False, l2, nt)
+                    if lazy is not None:
+                        lazy.step(db_, eta)
+                        if self.fit_intercept:
+                            np.sum(db_, axis=0, out=gb)
+                    else:
+                        rows.gradients(db_, W, gW, gb if self.fit_intercept else None)
+                        _update.sgd_update(W.reshape(-1), gW.reshape(-1),
+                                           None if vW is None else vW.reshape(-1),
+                                           eta, self.momentum, False, l2, nt)
                     if self.fit_intercept:
                         _update.sgd_update(b, gb, vb, eta, self.momentum, False, 0.0, nt)
                     if l1 > 0:      # proximal step of the L1 part: soft-threshold
                         np.copyto(W, np.sign(W) * np.maximum(np.abs(W) - eta * l1, 0))
+                if lazy is not None:
+                    lazy.fold()
                 if not (np.isfinite(W).all() and np.isfinite(b).all()):
                     raise ValueError(_DIVERGED)
                 objective = total / n + self._penalty_value(W, l2, l1)

@@ -13,6 +13,11 @@ from fastnn._kernels import sparse as _sparse
 from fastnn._validation import csr_parts
 
 
+# up to this many outputs, batches are multiplied in place by the `rows` kernels (each
+# picked row of X read once, the weights in cache); more outputs go to BLAS on a copy
+_IN_PLACE_MAX_OUTPUTS = 32
+
+
 class DenseRows:
     """Dense C-contiguous X (n, F): logits and weight gradients of row batches."""
 
@@ -22,8 +27,9 @@ class DenseRows:
         self.X = np.ascontiguousarray(X)
         self.n_samples, self.n_features = self.X.shape
         self.nt = nt
-        self._xbuf = np.empty((min(batch_size, self.n_samples), self.n_features), X.dtype)
-        self._x = None
+        self._xbuf = None
+        self._batch_size = min(batch_size, self.n_samples)
+        self._rows = self._x = None
 
     def weights_from_coef(self, coef):
         """The (K, F) working copy of coef_ (K, F)."""
@@ -34,18 +40,31 @@ class DenseRows:
 
     def logits(self, rows, W, b, out):
         """out (B, K) = X[rows] W^T + b; rows None means every row (then B = n)."""
+        self._rows, self._x = rows, None
+        if rows is not None and W.shape[0] <= _IN_PLACE_MAX_OUTPUTS:
+            _dense.rows_matmul(self.X, rows, W, out, self.nt)
+            if b is not None:
+                out += b
+            return
         if rows is None:
-            x = self.X
+            self._x = self.X
         else:
-            x = self._xbuf[:rows.shape[0]]
-            np.take(self.X, rows, axis=0, out=x)
-        self._x = x
-        _dense.forward(x, W, b, out, self.nt)
+            if self._xbuf is None:
+                self._xbuf = np.empty((self._batch_size, self.n_features), self.X.dtype)
+            self._x = self._xbuf[:rows.shape[0]]
+            np.take(self.X, rows, axis=0, out=self._x)
+        _dense.forward(self._x, W, b, out, self.nt)
 
     def gradients(self, dz, W, dW, db):
         """dW (K, F) = dz^T x and db = column sums of dz, for the batch of the last
         `logits` call (db None: no intercept)."""
-        _dense.backward(dz, self._x, W, dW, db, None, self.nt)
+        if self._x is not None:
+            _dense.backward(dz, self._x, W, dW, db, None, self.nt)
+            return
+        dW.fill(0)      # rows_t_matmul accumulates
+        _dense.rows_t_matmul(self.X, self._rows, dz, dW, self.nt)
+        if db is not None:
+            np.sum(dz, axis=0, out=db)
 
     def squared_row_norms(self, step=1):
         """||x_i||^2 of every `step`-th row, float64."""
@@ -63,7 +82,6 @@ class SparseRows:
         self.n_samples, self.n_features = shape
         self.nt = nt
         self._rows = None
-        self._matrix = X
 
     def weights_from_coef(self, coef):
         """The (F, K) working copy of coef_ (K, F)."""
@@ -86,10 +104,56 @@ class SparseRows:
 
     def squared_row_norms(self, step=1):
         """||x_i||^2 of every `step`-th row, float64."""
-        row_of = np.repeat(np.arange(self.n_samples), np.diff(self.indptr))
-        sums = np.bincount(row_of, weights=np.square(self.data, dtype=np.float64),
-                           minlength=self.n_samples)
-        return sums[::step]
+        starts, ends = self.indptr[:-1:step], self.indptr[1::step]
+        lengths = ends - starts
+        # positions of the picked rows' non-zeros in data: only those are read
+        first = np.cumsum(lengths) - lengths
+        positions = np.arange(lengths.sum()) + np.repeat(starts - first, lengths)
+        squares = np.square(self.data[positions], dtype=np.float64)
+        row_of = np.repeat(np.arange(lengths.shape[0]), lengths)
+        return np.bincount(row_of, weights=squares, minlength=lengths.shape[0])
+
+
+class LazySparseSGD:
+    """SGD steps with an L2 penalty and momentum over CSR batches, touching only the
+    batch's features: each step costs the batch's non-zeros, not a pass over all F x K
+    weights.  Exactly the eager update (W <- W - eta v, v <- m v + g + l2 W), the
+    untouched features catching up later by the product of the steps they missed (see
+    csrc/sparse.inc).  Call `fold` before reading the weights."""
+
+    WINDOW = 64     # steps between full catch-ups: bounds the per-step product update
+
+    def __init__(self, rows, WT, momentum, l2):
+        self.rows, self.WT, self.m, self.l2 = rows, WT, float(momentum), float(l2)
+        self.V = np.zeros_like(WT) if momentum > 0 else None
+        self.last = np.zeros(WT.shape[0], np.int32)
+        self.Q = np.empty((self.WINDOW, 2, 2))
+        self.now = 0
+
+    def catch_up(self, batch):
+        """Bring the features of the batch's rows up to date (before its logits)."""
+        r = self.rows
+        _sparse.lazy_catch_up(self.WT, self.V, self.last, self.Q, self.now, r.indices,
+                              r.indptr, batch, r.nt)
+
+    def step(self, dz, eta):
+        """One step with the batch gradient X[batch]^T dz of the last `logits` call."""
+        r = self.rows
+        A = np.array([[1.0 - eta * self.l2, -eta * self.m], [self.l2, self.m]])
+        _sparse.lazy_step(self.WT, self.V, self.last, A, eta, self.now, r.data, r.indices,
+                          r.indptr, r._rows, dz, r.nt)
+        if self.now:
+            np.matmul(A, self.Q[:self.now], out=self.Q[:self.now])
+        self.Q[self.now] = A
+        self.now += 1
+        if self.now == self.WINDOW:
+            self.fold()
+
+    def fold(self):
+        """Bring every feature up to date."""
+        _sparse.lazy_fold(self.WT, self.V, self.last, self.Q, self.now, self.rows.nt)
+        self.last.fill(0)
+        self.now = 0
 
 
 def make_rows(X, batch_size, nt):
