@@ -18,6 +18,7 @@ from fastnn._kernels import dense as _dense
 from fastnn._kernels import embedding as _emb
 from fastnn._kernels import rnn as _rnn
 from fastnn._kernels import softmax as _sm
+from fastnn._kernels import update as _update
 
 ACTIVATIONS = {"tanh": _rnn.TANH, "relu": _rnn.RELU}
 
@@ -164,6 +165,19 @@ class RNNNet:
         self.d_emb.fill(0)
         _emb.scatter_add(self.d_emb, w["dX"], inputs.reshape(T * B, 1), nt)
         return float(loss), w
+
+    def sgd_window(self, inputs, targets, keep, weights, h0, lr, momentum, weight_decay,
+                   velocity, clip, nt):
+        """One training step on a window: loss_grad, the gradient clipped to global
+        norm `clip` (None: not clipped), then SGD (PyTorch's conventions, velocity
+        None without momentum).  Returns (the window's mean loss, the state to carry
+        into the next window: a workspace view, valid until the next pass)."""
+        loss, w = self.loss_grad(inputs, targets, keep, weights, h0, nt)
+        if clip is not None:
+            _rnn.clip_grad_norm(self.grads, clip, nt)
+        _update.sgd_update(self.params, self.grads, velocity, lr, momentum, False,
+                           weight_decay, nt)
+        return loss, w["H"][inputs.shape[0]]
 
     def log_probs(self, inputs, targets, keep, h0, nt):
         """(log P(target) of each of the T B positions (float64), the workspace)."""

@@ -16,8 +16,6 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from fastnn._kernels import rnn as _rnn
-from fastnn._kernels import update as _update
 from fastnn._threads import _blas_controller, resolve_threads
 from fastnn.lm._base import COMMON_CONSTRAINTS, NeuralLM, float_dtype
 from fastnn.lm._rnn_net import RNNNet, Streams
@@ -177,13 +175,9 @@ class RNNLM(NeuralLM):
                     n_real = int(weights.sum())
                     if n_real == 0:
                         continue
-                loss, w = net.loss_grad(streams.inputs[t0:t1], targets, streams.keep[t0:t1],
-                                        weights, state, kt)
-                state = w["H"][t1 - t0]
-                if clip is not None:
-                    _rnn.clip_grad_norm(net.grads, clip, kt)
-                _update.sgd_update(net.params, net.grads, velocity, lr, momentum, False, wd,
-                                   kt)
+                loss, state = net.sgd_window(streams.inputs[t0:t1], targets,
+                                             streams.keep[t0:t1], weights, state, lr,
+                                             momentum, wd, velocity, clip, kt)
                 total += loss * n_real
                 if bar is not None:
                     since += n_real
