@@ -12,6 +12,8 @@ pass runs on the compiled kernels (`fastnn._kernels.rnn`, `dense`, `softmax`,
 `embedding`): gemms over all T B positions of a window, the per-step recurrence, the
 fused softmax cross-entropy, backpropagation through the window's T steps.
 """
+import contextlib
+
 import numpy as np
 
 from fastnn._kernels import dense as _dense
@@ -19,8 +21,31 @@ from fastnn._kernels import embedding as _emb
 from fastnn._kernels import rnn as _rnn
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import update as _update
+from fastnn._threads import _blas_controller
 
 ACTIVATIONS = {"tanh": _rnn.TANH, "relu": _rnn.RELU}
+
+
+@contextlib.contextmanager
+def serial_blas():
+    """Every BLAS at one thread inside the block, the previous counts restored after.
+
+    The recurrence's per-step products are small (B x Hd by Hd x Hd): split over
+    threads, each of the 2 T products of a window waits for the slowest thread, and
+    when another process holds a core that wait becomes a scheduler time slice (a
+    window measured 2-5x slower at 2 threads than at 1 on a loaded machine).  The
+    large products (input and output layers) keep the caller's thread count."""
+    libs = [lib for lib in _blas_controller().lib_controllers if lib.user_api == "blas"]
+    counts = [lib.num_threads for lib in libs]
+    try:
+        for lib, n in zip(libs, counts):
+            if n != 1:
+                lib.set_num_threads(1)
+        yield
+    finally:
+        for lib, n in zip(libs, counts):
+            if n != 1:
+                lib.set_num_threads(n)
 
 
 class Streams:
@@ -146,8 +171,9 @@ class RNNNet:
         T, B = inputs.shape
         w = self._buffers(T, B)
         _emb.gather(self.emb, inputs.reshape(T * B, 1), w["X"], nt)
-        _rnn.forward(w["X"], self.W_x, self.W_h, self.b, h0, keep, self.act, w["H"],
-                     w["P"], nt)
+        with serial_blas():
+            _rnn.forward(w["X"], self.W_x, self.W_h, self.b, h0, keep, self.act, w["H"],
+                         w["P"], nt)
         _dense.forward(w["H"][1:].reshape(T * B, self.Hd), self.U, self.c, w["logits"], nt)
         return w
 
@@ -160,8 +186,9 @@ class RNNNet:
         loss = _sm.softmax_xent(w["logits"], targets, weights, w["dlogits"], nt)
         hs = w["H"][1:].reshape(T * B, self.Hd)
         _dense.backward(w["dlogits"], hs, self.U, self.d_U, self.d_c, w["dhs"], nt)
-        _rnn.backward(w["dhs"], w["H"], w["P"], w["X"], self.W_x, self.W_h, keep, self.act,
-                      self.d_W_x, self.d_W_h, self.d_b, w["dX"], w["dh0"], nt)
+        with serial_blas():
+            _rnn.backward(w["dhs"], w["H"], w["P"], w["X"], self.W_x, self.W_h, keep,
+                          self.act, self.d_W_x, self.d_W_h, self.d_b, w["dX"], w["dh0"], nt)
         self.d_emb.fill(0)
         _emb.scatter_add(self.d_emb, w["dX"], inputs.reshape(T * B, 1), nt)
         return float(loss), w
