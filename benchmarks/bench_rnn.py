@@ -205,6 +205,10 @@ def main():
               f"{res['rounds_kept']} of {res['rounds']} rounds kept; other processes used "
               f"{res['foreign_load'] or 0:.2f} cores on average"
               f"{' (NOISY: too few quiet rounds, all kept)' if res['noisy'] else ''}."]
+    lines += ["", "Timed on a shared machine: rounds during which other processes used more "
+              "than a quarter of a core are dropped when enough quiet rounds remain; with "
+              "other jobs running, 2-thread times (both libraries) vary several-fold, so "
+              "compare runs of the same session only."]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
