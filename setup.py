@@ -21,6 +21,7 @@ FAMILIES = {
     "embedding": ["embedding.c", "windows.c"],
     "sparse": ["sparse.c"],
     "openmp": ["threads.c"],
+    "sgns": ["sgns.c"],
     "rnn": ["rnn.c", "activations.c", "dense.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"

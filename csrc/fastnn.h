@@ -115,4 +115,38 @@ void fnn_lm_windows(int32_t *contexts, int32_t *targets, const int32_t *ids, ptr
 int fnn_openmp_enabled(void);
 int fnn_max_threads(void);
 
+/* sgns.c: word2vec with negative sampling.  syn0 (input) and syn1neg (output) vectors
+ * (V, d), updated in place.  An epoch's corpus and settings: */
+typedef struct {
+    const int32_t *ids;          /* (starts[S],) word ids in [0, V) */
+    const int64_t *starts;       /* (S + 1,) sentence k is ids[starts[k] .. starts[k + 1]) */
+    ptrdiff_t S;                 /* sentences */
+    const double *keep;          /* (V,) sub-sampling keep probability of each word */
+    const uint32_t *alias_prob;  /* (V,) alias table of the noise distribution */
+    const int32_t *alias_idx;    /* (V,) */
+    ptrdiff_t V, d;
+    int sg, cbow_mean, window, shrink, negative, want_loss;
+    double alpha0, alpha1;       /* learning rate at the start / end of this epoch */
+    uint64_t seed;               /* thread t's generator starts from seed and t */
+} fnn_sgns_task;
+
+#define FNN_DECLARE_SGNS(REAL, SFX)                                                      \
+    /* skip-gram pair: syn0[context] predicts center against negs (K,); returns loss */  \
+    double fnn_sg_update_##SFX(REAL *syn0, REAL *syn1neg, int32_t context,               \
+                               int32_t center, const int32_t *negs, int K, ptrdiff_t d,  \
+                               double alpha, int want_loss);                             \
+    /* CBOW: sum / mean of syn0[contexts] (C,) predicts center against negs (K,)     */  \
+    double fnn_cbow_update_##SFX(REAL *syn0, REAL *syn1neg, const int32_t *contexts,     \
+                                 int C, int32_t center, const int32_t *negs, int K,      \
+                                 ptrdiff_t d, double alpha, int cbow_mean, int want_loss); \
+    /* one epoch (Hogwild over n_threads); returns 0, or -1 when out of memory        */ \
+    int fnn_sgns_epoch_##SFX(REAL *syn0, REAL *syn1neg, double *loss, int64_t *n_trained, \
+                             const fnn_sgns_task *task, int n_threads);
+
+FNN_DECLARE_SGNS(float, f32)
+FNN_DECLARE_SGNS(double, f64)
+
+/* alias table of weights (V,) -> prob (V,) (out of 2^32), alias (V,); 0, or -1 (memory) */
+int fnn_alias_build(uint32_t *prob, int32_t *alias, const double *weights, ptrdiff_t V);
+
 #endif

@@ -256,6 +256,66 @@ def fflm_sgd_step(contexts, targets, E, Ws, bs, activation, lr, momentum=0.0,
     new_v = None if velocities is None else [v for _, v in new]
     return loss, new_p[0], new_p[1:1 + k], new_p[1 + k:], new_v
 
+
+# ---------------------------------------------------------------------------------------
+# word2vec: one negative-sampling update (skip-gram pair, CBOW window), as the sgns kernel
+# ---------------------------------------------------------------------------------------
+SGNS_MAX_EXP = 6.0
+
+
+def _sgns_output_update(syn1neg, l1, rows, alpha):
+    """Scores of l1 against syn1neg[rows] (rows[0] the true word, label 1; the others
+    label 0), all computed first; then in order: neu1e += g_k syn1neg[r_k],
+    syn1neg[r_k] += g_k l1 with g_k = (label_k - sigma(f_k)) alpha, sigma saturated to
+    0 / 1 beyond |f| > 6.  Returns (neu1e, loss), loss = -log sigma(f_0) - sum log sigma(-f_k)."""
+    dt = syn1neg.dtype.type
+    f = np.array([syn1neg[r] @ l1 for r in rows], dtype=dt)
+    sig = (1 / (1 + np.exp(-f.astype(np.float64)))).astype(dt)
+    sig = np.where(f > SGNS_MAX_EXP, dt(1), np.where(f < -SGNS_MAX_EXP, dt(0), sig))
+    labels = np.zeros(len(rows), dtype=dt)
+    labels[0] = 1
+    g = (labels - sig) * dt(alpha)
+    y = np.where(labels == 1, f, -f).astype(np.float64)
+    loss = float(np.logaddexp(0, -y).sum())
+    neu1e = np.zeros_like(l1)
+    for r, gk in zip(rows, g):
+        neu1e += gk * syn1neg[r]
+        syn1neg[r] += gk * l1
+    return neu1e, loss
+
+
+def _sgns_rows(center, negs):
+    return [center] + [int(n) for n in negs if n != center]
+
+
+def sgns_update(syn0, syn1neg, context, center, negs, alpha):
+    """Skip-gram with negative sampling, one (center, context) pair, in place: the
+    input vector syn0[context] predicts center against the negatives (a negative equal
+    to center is skipped), as the C tool and gensim.  Returns the pair's loss."""
+    l1 = syn0[context].copy()
+    neu1e, loss = _sgns_output_update(syn1neg, l1, _sgns_rows(center, negs), alpha)
+    syn0[context] += neu1e
+    return loss
+
+
+def cbow_update(syn0, syn1neg, contexts, center, negs, alpha, cbow_mean=True):
+    """CBOW with negative sampling, one window, in place: l1 = mean (cbow_mean) or sum of
+    syn0[contexts] predicts center; each context row then gets neu1e (mean) or
+    neu1e / len(contexts) (sum), gensim's convention.  Returns the loss."""
+    dt = syn0.dtype.type
+    l1 = np.zeros(syn0.shape[1], dtype=dt)
+    for c in contexts:
+        l1 += syn0[c]
+    inv = dt(1) / dt(len(contexts))
+    if cbow_mean:
+        l1 *= inv
+    neu1e, loss = _sgns_output_update(syn1neg, l1, _sgns_rows(center, negs), alpha)
+    scale = dt(1) if cbow_mean else inv
+    for c in contexts:
+        syn0[c] += scale * neu1e
+    return loss
+
+
 # ---------------------------------------------------------------------------------------
 # Recurrent LM (Elman RNN): forward over a window of T steps of B parallel streams,
 # backpropagation through time, global-norm gradient clipping.

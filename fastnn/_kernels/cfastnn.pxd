@@ -1,5 +1,5 @@
 # Declarations of the C kernels in csrc/fastnn.h (see there for shapes and contracts).
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "fastnn.h" nogil:
     void fnn_relu_f32(float *y, const float *x, Py_ssize_t n, int n_threads)
@@ -117,3 +117,35 @@ cdef extern from "fastnn.h" nogil:
                            Py_ssize_t F, Py_ssize_t K, int n_threads)
     void fnn_lazy_fold_f64(double *W, double *V, int32_t *last, const double *Q, int32_t now,
                            Py_ssize_t F, Py_ssize_t K, int n_threads)
+
+
+    ctypedef struct fnn_sgns_task:
+        const int32_t *ids
+        const int64_t *starts
+        Py_ssize_t S
+        const double *keep
+        const uint32_t *alias_prob
+        const int32_t *alias_idx
+        Py_ssize_t V
+        Py_ssize_t d
+        int sg, cbow_mean, window, shrink, negative, want_loss
+        double alpha0, alpha1
+        uint64_t seed
+
+    double fnn_sg_update_f32(float *syn0, float *syn1neg, int32_t context, int32_t center,
+                             const int32_t *negs, int K, Py_ssize_t d, double alpha,
+                             int want_loss)
+    double fnn_sg_update_f64(double *syn0, double *syn1neg, int32_t context, int32_t center,
+                             const int32_t *negs, int K, Py_ssize_t d, double alpha,
+                             int want_loss)
+    double fnn_cbow_update_f32(float *syn0, float *syn1neg, const int32_t *contexts, int C,
+                               int32_t center, const int32_t *negs, int K, Py_ssize_t d,
+                               double alpha, int cbow_mean, int want_loss)
+    double fnn_cbow_update_f64(double *syn0, double *syn1neg, const int32_t *contexts, int C,
+                               int32_t center, const int32_t *negs, int K, Py_ssize_t d,
+                               double alpha, int cbow_mean, int want_loss)
+    int fnn_sgns_epoch_f32(float *syn0, float *syn1neg, double *loss, int64_t *n_trained,
+                           const fnn_sgns_task *task, int n_threads)
+    int fnn_sgns_epoch_f64(double *syn0, double *syn1neg, double *loss, int64_t *n_trained,
+                           const fnn_sgns_task *task, int n_threads)
+    int fnn_alias_build(uint32_t *prob, int32_t *alias, const double *weights, Py_ssize_t V)
