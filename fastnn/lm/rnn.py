@@ -74,6 +74,13 @@ class RNNLM(NeuralLM):
     lowercase : bool, default=True
         Lower-case text (strings and files) before splitting it into tokens.
 
+    Measured with the defaults on the WEB Bible training split (1.0M tokens,
+    V = 14,724; fastnn.datasets.load_web_bible): validation perplexity after epochs
+    1..5 = 1053, 125, 86, 65, 58 (test 62.8), against 52.6 (test 57.6) for the
+    Kneser-Ney trigram.  The first epoch is unstable at learning_rate=0.5; after one
+    epoch at a constant rate, 0.25 gave 362 and 0.1 gave 219.  On small corpora
+    (~70k tokens) smaller windows train better: see tests/test_rnnlm.py.
+
     Attributes
     ----------
     vocabulary_ : fastnn.text.Vocabulary
