@@ -22,6 +22,7 @@ FAMILIES = {
     "sparse": ["sparse.c"],
     "openmp": ["threads.c"],
     "sgns": ["sgns.c"],
+    "rnn": ["rnn.c", "activations.c", "dense.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"
 OPENMP_PROBE = "#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n"

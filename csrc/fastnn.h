@@ -89,6 +89,24 @@
 FNN_DECLARE(float, f32)
 FNN_DECLARE(double, f64)
 
+/* rnn.c: the Elman RNN's non-BLAS pieces; act is FNN_RNN_RELU or FNN_RNN_TANH (the   */
+/* op codes of fastnn._kernels.activations).  dh, carry (NULL: none), h, da (n,):      */
+/* da = (dh + carry) g'(a) from the step's output h = g(a); da may be dh itself.       */
+/* mask_rows: in, out (B, Hd), keep (B,): out[b] = keep[b] ? in[b] : 0 (out may be in).  */
+/* sum_squares: x (n,) -> sum x^2 in double; scale: x (n,) *= alpha in place.          */
+#define FNN_RNN_RELU 0
+#define FNN_RNN_TANH 1
+#define FNN_DECLARE_RNN(REAL, SFX)                                                       \
+    void fnn_rnn_act_backward_##SFX(REAL *da, const REAL *dh, const REAL *carry,         \
+                                    const REAL *h, ptrdiff_t n, int act, int n_threads); \
+    void fnn_rnn_mask_rows_##SFX(REAL *out, const REAL *in, const uint8_t *keep,         \
+                                 ptrdiff_t B, ptrdiff_t Hd);                             \
+    double fnn_sum_squares_##SFX(const REAL *x, ptrdiff_t n, int n_threads);             \
+    void fnn_scale_##SFX(REAL *x, ptrdiff_t n, double alpha, int n_threads);
+
+FNN_DECLARE_RNN(float, f32)
+FNN_DECLARE_RNN(double, f64)
+
 /* windows.c: ids (N,), starts (S,) sorted sentence starts -> contexts (N, n), targets (N,) */
 void fnn_lm_windows(int32_t *contexts, int32_t *targets, const int32_t *ids, ptrdiff_t N,
                     ptrdiff_t n, int32_t pad, const int64_t *starts, ptrdiff_t S, int n_threads);

@@ -314,3 +314,90 @@ def cbow_update(syn0, syn1neg, contexts, center, negs, alpha, cbow_mean=True):
     for c in contexts:
         syn0[c] += scale * neu1e
     return loss
+
+
+# ---------------------------------------------------------------------------------------
+# Recurrent LM (Elman RNN): forward over a window of T steps of B parallel streams,
+# backpropagation through time, global-norm gradient clipping.
+#   a_t = x_t W_x^T + h_{t-1} W_h^T + b,  h_t = g(a_t),  P(w_{t+1}) = softmax(h_t U^T + c)
+# ---------------------------------------------------------------------------------------
+
+def _rnn_act(activation):
+    """(g, g' expressed through the output h = g(a))."""
+    if activation == "tanh":
+        return np.tanh, lambda h: 1 - h * h
+    if activation == "relu":
+        return relu, lambda h: (h > 0).astype(h.dtype)
+    raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+
+
+def _prev_states(H, keep):
+    """The previous state of each step: H[t], rows with keep[t, b] == 0 zeroed."""
+    P = H[:-1].copy()
+    if keep is not None:
+        P[np.asarray(keep) == 0] = 0
+    return P
+
+
+def rnn_forward(X, W_x, W_h, b, h0, activation, keep=None):
+    """X (T, B, E), h0 (B, Hd) -> H (T + 1, B, Hd) with H[0] = h0, H[t + 1] = h_t.
+    keep (T, B) or None: where 0, step t of stream b starts from a zero state."""
+    g, _ = _rnn_act(activation)
+    T = X.shape[0]
+    H = np.empty((T + 1,) + h0.shape, dtype=np.result_type(X, h0))
+    H[0] = h0
+    for t in range(T):
+        prev = H[t] if keep is None else H[t] * (np.asarray(keep[t]) != 0)[:, None]
+        H[t + 1] = g(X[t] @ W_x.T + prev @ W_h.T + b)
+    return H
+
+
+def rnn_backward(dH, H, X, W_x, W_h, activation, keep=None):
+    """dH (T, B, Hd) = d loss / d H[1:] -> dict dA (T, B, Hd) (d loss / d a_t), dW_x,
+    dW_h, db, dX (T, B, E), dh0 (B, Hd)."""
+    _, dg = _rnn_act(activation)
+    T = X.shape[0]
+    dA = np.empty_like(dH)
+    carry = np.zeros_like(H[0])
+    for t in range(T - 1, -1, -1):
+        dA[t] = (dH[t] + carry) * dg(H[t + 1])
+        carry = dA[t] @ W_h
+        if keep is not None:
+            carry = carry * (np.asarray(keep[t]) != 0)[:, None]
+    return {"dA": dA,
+            "dW_x": np.einsum("tbh,tbe->he", dA, X),
+            "dW_h": np.einsum("tbh,tbk->hk", dA, _prev_states(H, keep)),
+            "db": dA.sum(axis=(0, 1)),
+            "dX": dA @ W_x,
+            "dh0": carry}
+
+
+def rnn_lm_loss_grad(ids, targets, h0, params, activation, keep=None, weights=None):
+    """One window of the recurrent LM.  ids, targets (T, B) ints, h0 (B, Hd), params a
+    dict of emb (V, E), W_x (Hd, E), W_h (Hd, Hd), b (Hd,), U (V, Hd), c (V,); keep
+    (T, B) or None restarts streams (see rnn_forward); weights (T, B) or None weigh the
+    predictions.  Returns (weighted mean cross-entropy over the T B predictions, dict of
+    the gradients of every parameter plus h0, H (T + 1, B, Hd))."""
+    T, B = ids.shape
+    X = params["emb"][ids]
+    H = rnn_forward(X, params["W_x"], params["W_h"], params["b"], h0, activation, keep)
+    hs = H[1:].reshape(T * B, -1)
+    w = None if weights is None else np.asarray(weights).reshape(-1)
+    loss, dlogits = softmax_cross_entropy(linear(hs, params["U"], params["c"]),
+                                          targets.reshape(-1), w)
+    dU, dc, dhs = linear_backward(dlogits, hs, params["U"])
+    g = rnn_backward(dhs.reshape(H[1:].shape), H, X, params["W_x"], params["W_h"],
+                     activation, keep)
+    grads = {"emb": embedding_backward(g["dX"].reshape(T * B, -1), ids.reshape(-1, 1),
+                                       params["emb"].shape[0]),
+             "W_x": g["dW_x"], "W_h": g["dW_h"], "b": g["db"], "U": dU, "c": dc,
+             "h0": g["dh0"]}
+    return loss, grads, H
+
+
+def clip_grad_norm(grads, max_norm):
+    """(grads scaled by max_norm / norm when their joint 2-norm exceeds max_norm, the
+    norm before clipping)."""
+    norm = float(np.sqrt(sum(float(np.sum(np.asarray(g, np.float64) ** 2)) for g in grads)))
+    factor = max_norm / norm if norm > max_norm else 1.0
+    return [g * np.asarray(factor, g.dtype) if factor != 1.0 else g.copy() for g in grads], norm

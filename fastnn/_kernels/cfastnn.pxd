@@ -1,5 +1,5 @@
 # Declarations of the C kernels in csrc/fastnn.h (see there for shapes and contracts).
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "fastnn.h" nogil:
     void fnn_relu_f32(float *y, const float *x, Py_ssize_t n, int n_threads)
@@ -66,6 +66,23 @@ cdef extern from "fastnn.h" nogil:
     void fnn_csr_t_matmul_f64(double *out, const double *data, const int32_t *indices,
                               const int64_t *indptr, const int64_t *rows, const double *G,
                               Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
+
+cdef extern from "fastnn.h" nogil:
+    # rnn.c
+    int FNN_RNN_RELU
+    int FNN_RNN_TANH
+    void fnn_rnn_act_backward_f32(float *da, const float *dh, const float *carry,
+                                  const float *h, Py_ssize_t n, int act, int n_threads)
+    void fnn_rnn_act_backward_f64(double *da, const double *dh, const double *carry,
+                                  const double *h, Py_ssize_t n, int act, int n_threads)
+    void fnn_rnn_mask_rows_f32(float *out, const float *inp, const uint8_t *keep,
+                               Py_ssize_t B, Py_ssize_t Hd)
+    void fnn_rnn_mask_rows_f64(double *out, const double *inp, const uint8_t *keep,
+                               Py_ssize_t B, Py_ssize_t Hd)
+    double fnn_sum_squares_f32(const float *x, Py_ssize_t n, int n_threads)
+    double fnn_sum_squares_f64(const double *x, Py_ssize_t n, int n_threads)
+    void fnn_scale_f32(float *x, Py_ssize_t n, double alpha, int n_threads)
+    void fnn_scale_f64(double *x, Py_ssize_t n, double alpha, int n_threads)
 
 cdef extern from "fastnn.h" nogil:
     void fnn_rows_matmul_f32(float *out, const float *X, const int64_t *rows, const float *W,

@@ -1,0 +1,221 @@
+"""Training throughput of the Elman RNN language model: fastnn against PyTorch CPU.
+
+    python benchmarks/bench_rnn.py [--budget SECONDS] [--quick] [--out FILE]
+
+Not a pytest file: it runs the case through `_harness.run_case` (interleaved rounds,
+every peer timed between two fastnn calls, foreign load filtered), prints a Markdown
+table and writes it to benchmarks/results/rnn.md.
+
+The model: vocabulary V = 10,000, embedding 64, one tanh RNN layer of 256 units, a
+softmax over V; truncated BPTT over windows of 35 steps of 32 parallel streams (1,120
+predicted tokens a window), plain SGD (lr 0.5, no momentum) with global-norm gradient
+clipping at 1.0, float32.  One timed call trains on 4 consecutive windows, the hidden
+state carried between them (continuous streams, no sentence restarts: what PyTorch's
+nn.RNN runs).  Synthetic Zipf-distributed ids.
+
+- fastnn: `RNNNet.sgd_window`, the step `RNNLM.fit` runs for every window (embedding
+  gather, one input gemm, the per-step recurrence, one output gemm over all 1,120
+  states, fused softmax cross-entropy, backward gemms, BPTT, scatter-add, clipping,
+  SGD over one flat buffer); BLAS threads limited through threadpoolctl, the light
+  kernels on the calling thread (as RNNLM runs them).
+- torch 2.x: nn.Embedding + nn.RNN(tanh) + nn.Linear, F.cross_entropy, backward,
+  clip_grad_norm_, torch.optim.SGD; the state detached between windows.
+Both start from the same weights and data; their first call's losses are compared.
+Each runs at 1 and 2 threads and is reported at its faster count.
+"""
+import argparse
+import datetime
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+import fastnn  # noqa: E402,F401 - before torch: one OpenMP runtime
+from fastnn.lm._rnn_net import RNNNet  # noqa: E402
+from _harness import Case, Contender, Target, fmt_time, run_case  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:                       # reported by name, never faked
+    torch = TF = None
+
+THREADS = (1, 2)
+V, E, HD, T, B = 10_000, 64, 256, 35, 32
+WINDOWS = 4                  # windows per timed call
+LR, CLIP = 0.5, 1.0
+
+
+class _NoBenchmark:
+    """Stands in for pytest-benchmark's fixture: run_case then times every round itself."""
+    enabled = False
+
+    def __init__(self):
+        self.extra_info = {}
+
+
+def data(n_windows=16, seed=0):
+    """(inputs, targets) int32 (n_windows * T, B): continuous Zipf-like streams."""
+    r = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, V + 1)
+    stream = r.choice(V, size=(B, n_windows * T + 1), p=p / p.sum()).astype(np.int32)
+    return (np.ascontiguousarray(stream[:, :-1].T), np.ascontiguousarray(stream[:, 1:].T))
+
+
+def initial_weights(seed=0):
+    """PyTorch's default initialisation of the torch model, as NumPy float32 arrays."""
+    torch.manual_seed(seed)
+    m = TorchLM()
+    return {k: v.detach().numpy().copy() for k, v in m.state_dict().items()}
+
+
+if torch is not None:
+    class TorchLM(torch.nn.Module):
+        """nn.Embedding -> nn.RNN (tanh) -> nn.Linear."""
+
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(V, E)
+            self.rnn = torch.nn.RNN(E, HD, nonlinearity="tanh")
+            self.out = torch.nn.Linear(HD, V)
+
+        def forward(self, x, h):
+            y, h = self.rnn(self.emb(x), h)
+            return self.out(y).reshape(-1, V), h
+
+
+def fastnn_at(inputs, targets, w0):
+    from threadpoolctl import ThreadpoolController
+    blas = ThreadpoolController()
+
+    def at(t):
+        net = RNNNet(V, E, HD, "tanh", np.float32)
+        net.emb[...] = w0["emb.weight"]
+        net.W_x[...] = w0["rnn.weight_ih_l0"]
+        net.W_h[...] = w0["rnn.weight_hh_l0"]
+        net.b[...] = w0["rnn.bias_ih_l0"] + w0["rnn.bias_hh_l0"]
+        net.U[...] = w0["out.weight"]
+        net.c[...] = w0["out.bias"]
+        state = {"h": np.zeros((B, HD), np.float32), "k": 0}
+        n_win = inputs.shape[0] // T
+
+        def call():
+            losses = []
+            with blas.limit(limits=t, user_api="blas"):
+                for _ in range(WINDOWS):
+                    k = state["k"]
+                    x, y = inputs[k * T:(k + 1) * T], targets[k * T:(k + 1) * T].reshape(-1)
+                    loss, h = net.sgd_window(x, y, None, None, state["h"], LR, 0.0, 0.0,
+                                             None, CLIP, 1)
+                    state["h"] = h.copy()
+                    state["k"] = (k + 1) % n_win
+                    losses.append(loss)
+            return np.array(losses)
+        return call
+    return at
+
+
+def torch_at(inputs, targets, w0):
+    xs = torch.from_numpy(inputs.astype(np.int64))
+    ys = torch.from_numpy(targets.astype(np.int64))
+
+    def at(t):
+        m = TorchLM()
+        m.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w0.items()})
+        # one bias, as fastnn's b: b_ih carries b_ih + b_hh, b_hh is a frozen 0 (two
+        # trained biases would step their sum twice as fast)
+        with torch.no_grad():
+            m.rnn.bias_ih_l0 += m.rnn.bias_hh_l0
+            m.rnn.bias_hh_l0.zero_()
+        m.rnn.bias_hh_l0.requires_grad_(False)
+        params = [p for p in m.parameters() if p.requires_grad]
+        opt = torch.optim.SGD(params, lr=LR)
+        state = {"h": torch.zeros(1, B, HD), "k": 0}
+        n_win = inputs.shape[0] // T
+
+        def call():
+            torch.set_num_threads(t)
+            losses = []
+            for _ in range(WINDOWS):
+                k = state["k"]
+                opt.zero_grad(set_to_none=True)
+                logits, h = m(xs[k * T:(k + 1) * T], state["h"])
+                loss = TF.cross_entropy(logits, ys[k * T:(k + 1) * T].reshape(-1))
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, CLIP)
+                opt.step()
+                state["h"] = h.detach()
+                state["k"] = (k + 1) % n_win
+                losses.append(loss.item())
+            return np.array(losses)
+        return call
+    return at
+
+
+def rnn_case():
+    inputs, targets = data()
+    if torch is None:
+        raise SystemExit("torch is not installed: nothing to compare with")
+    w0 = initial_weights()
+    peers = [Contender("torch", t, torch_at(inputs, targets, w0)(t)) for t in THREADS]
+    tokens = WINDOWS * T * B
+    flops = WINDOWS * 3 * 2 * T * B * (HD * V + HD * HD + HD * E)
+    return Case(f"RNN LM training: V={V} emb={E} hidden={HD} tanh, bptt={T}, batch={B}, "
+                f"{WINDOWS} windows ({tokens} tokens) a call",
+                fastnn_at(inputs, targets, w0), peers, flops=flops,
+                target=Target("speedup", 1.3, ("torch",)), rtol=1e-3,
+                note="plain SGD + global-norm clipping, float32"), tokens
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--budget", type=float, default=30.0, help="seconds of rounds (30)")
+    ap.add_argument("--quick", action="store_true", help="3 s of rounds")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "rnn.md"))
+    args = ap.parse_args()
+    case, tokens = rnn_case()
+    res = run_case(_NoBenchmark(), case, budget=3.0 if args.quick else args.budget,
+                   min_rounds=5, max_rounds=200, wait_idle=0.0 if args.quick else 10.0)
+    rows = [r for r in res["contenders"] if "min" in r]
+    t = res["target"]
+    load = os.getloadavg()
+    lines = [
+        f"## RNN language model training (`python benchmarks/bench_rnn.py`, "
+        f"{datetime.date.today().isoformat()}, {os.cpu_count()} CPUs, load average at "
+        f"the end {load[0]:.1f})",
+        "",
+        case.name + "; " + case.note + ".  Ratio = time / fastnn 2t time "
+        "(> 1: fastnn faster); median ratio = median over rounds of the paired ratio.",
+        "",
+        "| contender | best | median | tokens/s (best) | tokens/s (median) | ratio best "
+        "| median paired ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['name']} | {fmt_time(r['min'])} | {fmt_time(r['median'])} | "
+                     f"{tokens / r['min']:,.0f} | {tokens / r['median']:,.0f} | "
+                     f"{r['ratio_best']:.2f} | {r['ratio_paired_median']:.2f} |")
+    lines += ["", f"Target {t['describe']}: median paired ratio vs {t.get('vs')} "
+              f"{t.get('value', float('nan')):.2f} (best-vs-best "
+              f"{t.get('ratio_best', float('nan')):.2f}): **{t['result']}**.  "
+              f"{res['rounds_kept']} of {res['rounds']} rounds kept; other processes used "
+              f"{res['foreign_load'] or 0:.2f} cores on average"
+              f"{' (NOISY: too few quiet rounds, all kept)' if res['noisy'] else ''}."]
+    lines += ["", "Timed on a shared machine: rounds during which other processes used more "
+              "than a quarter of a core are dropped when enough quiet rounds remain; with "
+              "other jobs running, 2-thread times (both libraries) vary several-fold, so "
+              "compare runs of the same session only."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
