@@ -7,7 +7,8 @@ from fastnn._threads import threads
 
 __all__ = ["__version__", "autograd", "datasets", "functional", "linear_model", "lm", "optim",
            "show_config", "text", "threads", "word2vec", "KeyedVectors", "LineSentence",
-           "FeedForwardLM", "LogisticRegression", "MLPClassifier", "NGramLM", "SoftmaxRegression", "Word2Vec"]
+           "FeedForwardLM", "LogisticRegression", "MLPClassifier", "NGramLM", "RNNLM",
+           "SoftmaxRegression", "Word2Vec"]
 
 # the estimators import scikit-learn: load them on first use, not on `import fastnn`
 # name -> (module, attribute of it, or None for the module itself)
@@ -17,6 +18,7 @@ _LAZY = {
     "MLPClassifier": ("fastnn.neural_network", "MLPClassifier"),
     "FeedForwardLM": ("fastnn.lm", "FeedForwardLM"),
     "NGramLM": ("fastnn.lm", "NGramLM"),
+    "RNNLM": ("fastnn.lm", "RNNLM"),
     "Word2Vec": ("fastnn.word2vec", "Word2Vec"),
     "KeyedVectors": ("fastnn.word2vec", "KeyedVectors"),
     "LineSentence": ("fastnn.word2vec", "LineSentence"),

@@ -137,9 +137,8 @@ def step_language_models(quick, curves):
     epochs = 1 if quick else 3
     neural = {"FeedForwardLM (context 3, tanh)": (lm.FeedForwardLM, dict(
         context_size=3, embedding_dim=64, hidden_sizes=(128,), epochs=epochs))}
-    if _importable("fastnn.lm.rnn"):
-        neural["RNNLM (Elman, tanh)"] = (lm.RNNLM, dict(
-            embedding_dim=64, hidden_size=128, epochs=epochs))
+    neural["RNNLM (Elman, tanh)"] = (lm.RNNLM, dict(embedding_dim=64, hidden_size=128,
+                                                   epochs=epochs))
     for name, (Model, params) in neural.items():
         models[name] = Model(**params, **vocab, random_state=0, verbose=True)
     for name, model in models.items():
@@ -153,11 +152,6 @@ def step_language_models(quick, curves):
         sample = model.generate(prompt, max_tokens=15, seed=0)
         print(f"  {name:34s} test perplexity {model.perplexity(text.test):8.2f}   "
               f"'{prompt} {sample}'")
-
-
-def _importable(module):
-    import importlib.util
-    return importlib.util.find_spec(module) is not None
 
 
 STEPS = {
