@@ -170,7 +170,8 @@ def plot_curves(curves, path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise SystemExit("fastnn demo --plot needs matplotlib: pip install matplotlib") from None
+        raise SystemExit("fastnn demo --plot needs matplotlib: pip install 'fastnn[plot]' "
+                         "(or matplotlib)") from None
     fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.2), squeeze=False)
     for ax, (name, curve) in zip(axes[0], curves.items()):
         ax.plot(np.arange(1, len(curve) + 1), curve, marker=".")
