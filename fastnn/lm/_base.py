@@ -6,7 +6,11 @@ A model subclasses `NeuralLM` and supplies three methods:
   encoded corpus (`fastnn.text.encode_corpus` output) given its history, float64 (N,);
 - ``_next_distribution(history)``: the next-token probabilities (V,) float64 after the
   ids ``history`` of the current sentence (``<s>`` excluded, possibly empty);
-- ``_state_arrays()`` / ``_set_state(arrays, meta)``: the fitted arrays for `save` / `load`.
+- ``_state_arrays()`` / ``_set_state(arrays, meta)``: the fitted arrays for `save` / `load`;
+
+and, to train with `_train`, ``_log_probs_of(net, ids, starts)`` (the target
+log-probabilities under a network being trained) and ``_publish(net)`` (make the trained
+network the fitted model).
 
 From these `NeuralLM` gives corpus -> vocabulary fitting and encoding, `perplexity`,
 `log_prob`, `predict_next`, `generate`, `save` / `load`, the epoch loop with its
@@ -28,6 +32,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from fastnn._threads import _blas_controller
 from fastnn.io import load_arrays, save_arrays
 from fastnn.text import Vocabulary, encode_corpus, iter_sentences, tokenize
 
@@ -230,6 +235,27 @@ class NeuralLM(BaseEstimator):
         return " ".join(words)
 
     # ------------------------------------------------------------ training loop
+    def _train(self, net, epoch, validation_ids, n_train, n_threads):
+        """`run_epochs` over `net` (its flat `params`) with BLAS at `n_threads`: the
+        validation perplexity of the encoded (ids, starts) after each epoch, the best
+        epoch's weights restored when early stopping, a divergence check, then the
+        weights published (`_publish`)."""
+        def validate():
+            if validation_ids is None:
+                return None
+            return float(np.exp(-np.mean(self._log_probs_of(net, *validation_ids))))
+
+        def restore(params):
+            net.params[:] = params
+
+        with _blas_controller().limit(limits=n_threads, user_api="blas"):
+            self.run_epochs(epoch, validate, net.params.copy, restore, n_train,
+                            type(self).__name__)
+        if not np.isfinite(net.params).all():
+            raise FloatingPointError("training diverged: non-finite weights; try a "
+                                     "smaller learning_rate")
+        self._publish(net)
+
     def run_epochs(self, epoch, validate, snapshot, restore, n_train, desc):
         """The epoch loop shared by the neural LMs.
 

@@ -320,21 +320,8 @@ class FeedForwardLM(NeuralLM):
                         since = 0
             return total / N
 
-        def validate():
-            if validation is None:
-                return None
-            return float(np.exp(-np.mean(self._log_probs_of(net, val_ids, val_starts))))
-
-        def restore(p):
-            net.params[:] = p
-
-        with _blas_controller().limit(limits=nt, user_api="blas"):
-            self.run_epochs(epoch, validate, net.params.copy, restore, N,
-                            type(self).__name__)
-        if not np.isfinite(net.params).all():
-            raise FloatingPointError("training diverged: non-finite weights; try a "
-                                     "smaller learning_rate")
-        self._publish(net)
+        self._train(net, epoch, None if validation is None else (val_ids, val_starts), N,
+                    nt)
         return self
 
     def _windows(self, ids, starts):
