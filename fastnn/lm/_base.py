@@ -6,7 +6,8 @@ A model subclasses `NeuralLM` and supplies three methods:
   encoded corpus (`fastnn.text.encode_corpus` output) given its history, float64 (N,);
 - ``_next_distribution(history)``: the next-token probabilities (V,) float64 after the
   ids ``history`` of the current sentence (``<s>`` excluded, possibly empty);
-- ``_state_arrays()`` / ``_set_state(arrays, meta)``: the fitted arrays for `save` / `load`;
+- ``_new_net(dtype=None)``: an untrained network of the fitted settings, its weights in
+  one flat ``params`` buffer (from which `save` / `load` work);
 
 and, to train with `_train`, ``_log_probs_of(net, ids, starts)`` (the target
 log-probabilities under a network being trained) and ``_publish(net)`` (make the trained
@@ -256,6 +257,19 @@ class NeuralLM(BaseEstimator):
                                      "smaller learning_rate")
         self._publish(net)
 
+    def _state_arrays(self):
+        return {"params": self.net_.params}
+
+    def _set_state(self, arrays, meta):
+        net = self._new_net()
+        params = arrays["params"]
+        if params.shape != net.params.shape or params.dtype != net.params.dtype:
+            raise ValueError(f"the saved parameters ({params.shape}, {params.dtype}) do not "
+                             f"fit the saved settings ({net.params.shape}, "
+                             f"{net.params.dtype})")
+        net.params[:] = params
+        self._publish(net)
+
     def run_epochs(self, epoch, validate, snapshot, restore, n_train, desc):
         """The epoch loop shared by the neural LMs.
 
@@ -365,3 +379,25 @@ def _positive_int(x, name, low=1):
     if x < low:
         raise ValueError(f"{name} must be >= {low}, got {x}")
     return int(x)
+
+
+def next_token_probabilities(logits):
+    """Softmax of one row of logits, in float64."""
+    logits = np.asarray(logits, dtype=np.float64) - np.max(logits)
+    p = np.exp(logits)
+    return p / p.sum()
+
+
+def gradient_check_error(params, analytic, loss, eps):
+    """max |analytic - numeric| / max(max |numeric|, 1e-8), numeric the central
+    differences of loss() as each entry of the flat buffer `params` moves by +-eps."""
+    numeric = np.empty_like(analytic)
+    for j in range(params.shape[0]):
+        keep = params[j]
+        params[j] = keep + eps
+        up = loss()
+        params[j] = keep - eps
+        down = loss()
+        params[j] = keep
+        numeric[j] = (up - down) / (2 * eps)
+    return float(np.max(np.abs(analytic - numeric)) / max(np.max(np.abs(numeric)), 1e-8))

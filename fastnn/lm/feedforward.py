@@ -19,7 +19,8 @@ from fastnn._kernels import embedding as _emb
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import update as _update
 from fastnn._threads import _blas_controller, resolve_threads
-from fastnn.lm._base import COMMON_CONSTRAINTS, NeuralLM, float_dtype
+from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM, float_dtype,
+                             gradient_check_error, next_token_probabilities)
 from fastnn.nn import Activation, Linear
 
 # The gemms (BLAS, n_jobs threads) are the bulk of a step; the light kernels between
@@ -275,6 +276,11 @@ class FeedForwardLM(NeuralLM):
         self.verbose = verbose
         self.lowercase = lowercase
 
+    def _new_net(self, dtype=None):
+        return FFNet(len(self.vocabulary_), self.context_size, self.embedding_dim,
+                     _hidden_sizes(self.hidden_sizes), self.activation,
+                     float_dtype(self.dtype) if dtype is None else dtype)
+
     # ------------------------------------------------------------ training
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, corpus, validation=None):
@@ -361,24 +367,7 @@ class FeedForwardLM(NeuralLM):
         if tail.shape[0]:
             ctx[0, n - tail.shape[0]:] = tail
         logits = self.net_.forward(ctx, _KERNEL_THREADS).astype(np.float64)[0]
-        logits -= logits.max()
-        p = np.exp(logits)
-        return p / p.sum()
-
-    def _state_arrays(self):
-        return {"params": self.net_.params}
-
-    def _set_state(self, arrays, meta):
-        net = FFNet(len(self.vocabulary_), self.context_size, self.embedding_dim,
-                    _hidden_sizes(self.hidden_sizes), self.activation,
-                    float_dtype(self.dtype))
-        params = arrays["params"]
-        if params.shape != net.params.shape or params.dtype != net.params.dtype:
-            raise ValueError(f"the saved parameters ({params.shape}, {params.dtype}) do not "
-                             f"fit the saved settings ({net.params.shape}, "
-                             f"{net.params.dtype})")
-        net.params[:] = params
-        self._publish(net)
+        return next_token_probabilities(logits)
 
     # ------------------------------------------------------------ checking
     def check_gradients(self, corpus, eps=1e-6):
@@ -392,20 +381,14 @@ class FeedForwardLM(NeuralLM):
         self._check_fitted()
         ids, starts = self._encode(self._sentences(corpus, "corpus"), "corpus")
         contexts, targets = self._windows(ids, starts)
-        net = FFNet(len(self.vocabulary_), self.context_size, self.embedding_dim,
-                    _hidden_sizes(self.hidden_sizes), self.activation, np.float64)
+        net = self._new_net(np.float64)
         net.params[:] = self.net_.params
         nt = _KERNEL_THREADS
         net.loss_grad(contexts, targets, nt)
         analytic = net.grads.copy()
         dl = np.empty((targets.shape[0], net.V))
-        numeric = np.empty_like(analytic)
-        for j in range(net.params.shape[0]):
-            keep = net.params[j]
-            net.params[j] = keep + eps
-            up = _sm.softmax_xent(net.forward(contexts, nt), targets, None, dl, nt)
-            net.params[j] = keep - eps
-            down = _sm.softmax_xent(net.forward(contexts, nt), targets, None, dl, nt)
-            net.params[j] = keep
-            numeric[j] = (up - down) / (2 * eps)
-        return float(np.max(np.abs(analytic - numeric)) / max(np.max(np.abs(numeric)), 1e-8))
+
+        def loss():
+            return _sm.softmax_xent(net.forward(contexts, nt), targets, None, dl, nt)
+
+        return gradient_check_error(net.params, analytic, loss, eps)

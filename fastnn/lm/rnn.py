@@ -17,7 +17,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastnn._threads import _blas_controller, resolve_threads
-from fastnn.lm._base import COMMON_CONSTRAINTS, NeuralLM, float_dtype
+from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM, float_dtype,
+                             gradient_check_error, next_token_probabilities)
 from fastnn.lm._rnn_net import RNNNet, Streams
 
 # The gemms (BLAS, n_jobs threads) are the bulk of a step; the light kernels between
@@ -243,22 +244,7 @@ class RNNLM(NeuralLM):
         else:
             logits = cache[2].copy()
         self._gen_cache = (history, state, logits.copy())
-        logits -= logits.max()
-        p = np.exp(logits)
-        return p / p.sum()
-
-    def _state_arrays(self):
-        return {"params": self.net_.params}
-
-    def _set_state(self, arrays, meta):
-        net = self._new_net()
-        params = arrays["params"]
-        if params.shape != net.params.shape or params.dtype != net.params.dtype:
-            raise ValueError(f"the saved parameters ({params.shape}, {params.dtype}) do not "
-                             f"fit the saved settings ({net.params.shape}, "
-                             f"{net.params.dtype})")
-        net.params[:] = params
-        self._publish(net)
+        return next_token_probabilities(logits)
 
     # ------------------------------------------------------------ checking
     def check_gradients(self, corpus, eps=1e-6):
@@ -281,17 +267,8 @@ class RNNLM(NeuralLM):
         nt = _KERNEL_THREADS
         net.loss_grad(s.inputs, targets, s.keep, weights, h0, nt)
         analytic = net.grads.copy()
-        numeric = np.empty_like(analytic)
 
         def loss():
             return net.loss_grad(s.inputs, targets, s.keep, weights, h0, nt)[0]
 
-        for j in range(net.params.shape[0]):
-            keep = net.params[j]
-            net.params[j] = keep + eps
-            up = loss()
-            net.params[j] = keep - eps
-            down = loss()
-            net.params[j] = keep
-            numeric[j] = (up - down) / (2 * eps)
-        return float(np.max(np.abs(analytic - numeric)) / max(np.max(np.abs(numeric)), 1e-8))
+        return gradient_check_error(net.params, analytic, loss, eps)
