@@ -360,9 +360,9 @@ def _verdict(case, samples, contenders, families):
 def fmt_time(s):
     if s is None or (isinstance(s, float) and math.isnan(s)):
         return "-"
-    if s >= 1:
+    if s >= 0.9995:             # what rounds to 1000 ms is shown as seconds
         return f"{s:.2f} s"
-    if s >= 1e-3:
+    if s >= 0.9995e-3:
         return f"{s * 1e3:.3g} ms"
     return f"{s * 1e6:.3g} µs"
 

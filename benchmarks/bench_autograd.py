@@ -1,10 +1,11 @@
 """fastnn.autograd against PyTorch's autograd and MLPClassifier's fused step.
 
-    python benchmarks/bench_autograd.py [--budget SECONDS] [--quick]
+    python benchmarks/bench_autograd.py [--budget SECONDS] [--quick] [--json PATH]
 
 Not a pytest file: it runs the cases through `_harness.run_case` (interleaved rounds,
 every peer timed between two fastnn calls, foreign load filtered) and prints a
-Markdown table of best times and median paired ratios for benchmarks/README.md.
+Markdown table of best times and median paired ratios for benchmarks/README.md;
+`--json PATH` also writes the rows in the suites' common schema (benchmarks/_results.py).
 
 Cases
 - per-operation overhead on small float32 arrays (forward + backward of one op, the
@@ -33,6 +34,7 @@ from fastnn import autograd as ag  # noqa: E402
 from fastnn._kernels import update as _upd  # noqa: E402
 from fastnn._threads import _default_threads  # noqa: E402
 from _harness import Case, Contender, Target, fmt_time, run_case  # noqa: E402
+from _results import now, rows_from_harness, suite_record, write_record  # noqa: E402
 
 try:
     import torch
@@ -244,30 +246,45 @@ def mlp_case(B=128, sizes=(300, 256, 10), lr=0.01, use_linear=True):
                      "fused step = nn.FeedForward.loss_grad + sgd_update kernel")
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget", type=float, default=3.0, help="seconds per case (3)")
     ap.add_argument("--quick", action="store_true", help="0.3 s per case")
-    args = ap.parse_args()
+    ap.add_argument("--json", default=None, help="also write the common-schema rows here")
+    args = ap.parse_args(argv)
+    started = now()
     budget = 0.3 if args.quick else args.budget
     cases = op_cases() + [mlp_case(use_linear=True), mlp_case(use_linear=False)]
-    print("| case | fastnn.autograd best (median) | peer best (median) | peer / fastnn, "
-          "best | median |")
-    print("|---|---|---|---|---|")
+    md, rows = [], []
+
+    def say(line):
+        print(line, flush=True)
+        md.append(line)
+
+    say("| case | fastnn.autograd best (median) | peer best (median) | peer / fastnn, "
+        "best | median |")
+    say("|---|---|---|---|---|")
     for case in cases:
         res = run_case(_NoBenchmark(), case, budget=budget, min_rounds=5, max_rounds=2000,
                        wait_idle=0.0 if args.quick else 5.0)
-        rows = {r["name"]: r for r in res["contenders"] if "min" in r}
-        fast = min((r for r in rows.values() if r["family"] == "fastnn"),
+        rows += rows_from_harness("autograd", res)
+        by_name = {r["name"]: r for r in res["contenders"] if "min" in r}
+        fast = min((r for r in by_name.values() if r["family"] == "fastnn"),
                    key=lambda r: r["median"])
         for fam in res["families"]:
             if fam["family"] == "fastnn" or "best" not in fam:
                 continue
-            peer = rows[fam["best"]]
-            print(f"| {case.name} | {fmt_time(fast['min'])} ({fmt_time(fast['median'])}, "
-                  f"{fast['name']}) | {fmt_time(peer['min'])} ({fmt_time(peer['median'])}, "
-                  f"{peer['name']}) | {peer['min'] / fast['min']:.2f} | "
-                  f"{peer['median'] / fast['median']:.2f} |", flush=True)
+            peer = by_name[fam["best"]]
+            say(f"| {case.name} | {fmt_time(fast['min'])} ({fmt_time(fast['median'])}, "
+                f"{fast['name']}) | {fmt_time(peer['min'])} ({fmt_time(peer['median'])}, "
+                f"{peer['name']}) | {peer['min'] / fast['min']:.2f} | "
+                f"{peer['median'] / fast['median']:.2f} |")
+    if args.json:
+        from _env import environment
+        cmd = "python benchmarks/bench_autograd.py " + " ".join(argv or sys.argv[1:])
+        write_record(args.json, suite_record("autograd", rows, detail_md="\n".join(md),
+                                             env=environment(), quick=args.quick,
+                                             command=cmd.strip(), started=started))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """fastnn.linear_model against scikit-learn: one SGD epoch, and time to the optimum.
 
     python benchmarks/bench_linear.py [--budget SECONDS] [--quick] [--skip-optimum]
+                                      [--json PATH]
 
 Not a pytest file: the epoch cases run through `_harness.run_case` (interleaved rounds,
 every peer timed between two fastnn calls, foreign load filtered); the time-to-optimum
 case times one fit per solver (best of `--repeat`).  Prints Markdown tables for
-benchmarks/README.md.
+benchmarks/README.md; `--json PATH` also writes the rows in the suites' common schema
+(benchmarks/_results.py; `python benchmarks/run.py` does that).  `--quick` is a smoke
+run: 1 s of rounds a case, one repeat, and a tenth of the rows.
 
 Data (generators below, fixed seeds):
 - dense: X 100,000 x 300 float64 standard normal; 5 classes, y = argmax(X T + G) with a
@@ -42,11 +45,14 @@ sys.path.insert(0, os.path.dirname(HERE))
 import fastnn  # noqa: E402,F401 - before other OpenMP users: one runtime
 from fastnn.linear_model import LogisticRegression  # noqa: E402
 from _harness import Case, Contender, Target, fmt_time, run_case  # noqa: E402
+from _results import (make_row, now, rows_from_harness, suite_record,  # noqa: E402
+                      write_record)
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression  # noqa: E402
 from sklearn.linear_model import SGDClassifier  # noqa: E402
 
 SGD = "sklearn SGDClassifier"
+OPTIMUM_TARGET = 3.0
 
 
 class _NoBenchmark:
@@ -147,40 +153,81 @@ def time_to_optimum(X, y, repeat):
     return rows, best
 
 
-def main():
+def optimum_rows(rows, best, case):
+    """Common-schema rows of the time-to-optimum table: every scikit-learn solver
+    against fastnn (best-of times only); the target on the fastest solver."""
+    fast = next(sec for name, _, sec, _ in rows if name.startswith("fastnn"))
+    solvers = [(n, s, sec) for n, s, sec, _ in rows if not n.startswith("fastnn")]
+    fastest = min(solvers, key=lambda x: x[2])[0] if solvers else None
+    out = []
+    for name, setting, sec in solvers:
+        fields = dict(fastnn_threads=2, fastnn_best_s=fast, best_s=sec,
+                      ratio_best=sec / fast if fast == fast else None,
+                      notes=f"{setting}; best of the repeats, optimum {best:.6f}")
+        if name == fastest:
+            ratio = fields["ratio_best"]
+            fields.update(target=f">= {OPTIMUM_TARGET:g}x vs the fastest solver",
+                          target_min=OPTIMUM_TARGET, target_value=ratio,
+                          status="n/a" if ratio is None else
+                          ("PASS" if ratio >= OPTIMUM_TARGET else "MISS"))
+        out.append(make_row("linear", case, name, **fields))
+    if not solvers:
+        out.append(make_row("linear", case, "scikit-learn", status="skipped",
+                            notes="no solver reached the goal"))
+    return out
+
+
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget", type=float, default=8.0, help="seconds per epoch case (8)")
-    ap.add_argument("--quick", action="store_true", help="1 s per case, one repeat")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 s per case, one repeat, 10,000 rows")
     ap.add_argument("--repeat", type=int, default=3, help="fits per solver (3)")
     ap.add_argument("--skip-optimum", action="store_true")
-    args = ap.parse_args()
+    ap.add_argument("--json", default=None, help="also write the common-schema rows here")
+    args = ap.parse_args(argv)
+    started = now()
     budget = 1.0 if args.quick else args.budget
-    Xd, yd = dense_data()
-    Xs, ys = sparse_data()
-    print("| case | fastnn best (median) | SGDClassifier best (median) | ratio best | "
-          "ratio median (paired) | target |")
-    print("|---|---|---|---|---|---|")
-    for case in (epoch_case("dense 100k x 300, 5 classes, f64", Xd, yd, 10.0),
-                 epoch_case("CSR 100k x 50k, 90 nnz/row, binary", Xs, ys, 3.0)):
+    n = 10_000 if args.quick else 100_000
+    Xd, yd = dense_data(n=n)
+    Xs, ys = sparse_data(n=n)
+    md, rows = [], []
+
+    def say(line=""):
+        print(line, flush=True)
+        md.append(line)
+
+    say("| case | fastnn best (median) | SGDClassifier best (median) | ratio best | "
+        "ratio median (paired) | target |")
+    say("|---|---|---|---|---|---|")
+    for case in (epoch_case(f"dense {n // 1000}k x 300, 5 classes, f64", Xd, yd, 10.0),
+                 epoch_case(f"CSR {n // 1000}k x 50k, 90 nnz/row, binary", Xs, ys, 3.0)):
         res = run_case(_NoBenchmark(), case, budget=budget, min_rounds=3, max_rounds=200,
                        wait_idle=0.0 if args.quick else 5.0)
-        rows = {r["name"]: r for r in res["contenders"] if "min" in r}
-        fast = min((r for r in rows.values() if r["family"] == "fastnn"),
+        rows += rows_from_harness("linear", res)
+        by_name = {r["name"]: r for r in res["contenders"] if "min" in r}
+        fast = min((r for r in by_name.values() if r["family"] == "fastnn"),
                    key=lambda r: r["median"])
-        peer = rows[[f for f in res["families"] if f["family"] == SGD][0]["best"]]
+        peer = by_name[[f for f in res["families"] if f["family"] == SGD][0]["best"]]
         t = res["target"]
-        print(f"| {case.name} | {fmt_time(fast['min'])} ({fmt_time(fast['median'])}, "
-              f"{fast['name']}) | {fmt_time(peer['min'])} ({fmt_time(peer['median'])}, "
-              f"{peer['name']}) | {peer['min'] / fast['min']:.2f} | {t['value']:.2f} | "
-              f"{t['describe']}: {t['result']} |", flush=True)
-    if args.skip_optimum:
-        return
-    rows, best = time_to_optimum(Xd, yd, 1 if args.quick else args.repeat)
-    print(f"\nTime to within 1 % of the optimum ({best:.6f}), dense case:\n")
-    print("| solver | setting | best time | objective |")
-    print("|---|---|---|---|")
-    for name, setting, sec, obj in rows:
-        print(f"| {name} | {setting} | {fmt_time(sec)} | {obj:.6f} |", flush=True)
+        say(f"| {case.name} | {fmt_time(fast['min'])} ({fmt_time(fast['median'])}, "
+            f"{fast['name']}) | {fmt_time(peer['min'])} ({fmt_time(peer['median'])}, "
+            f"{peer['name']}) | {peer['min'] / fast['min']:.2f} | {t['value']:.2f} | "
+            f"{t['describe']}: {t['result']} |")
+    if not args.skip_optimum:
+        opt, best = time_to_optimum(Xd, yd, 1 if args.quick else args.repeat)
+        say(f"\nTime to within 1 % of the optimum ({best:.6f}), dense case:\n")
+        say("| solver | setting | best time | objective |")
+        say("|---|---|---|---|")
+        for name, setting, sec, obj in opt:
+            say(f"| {name} | {setting} | {fmt_time(sec)} | {obj:.6f} |")
+        rows += optimum_rows(opt, best, f"time to 1 % of the optimum, dense {n // 1000}k")
+    if args.json:
+        from _env import environment
+        cmd = "python benchmarks/bench_linear.py " + " ".join(argv or sys.argv[1:])
+        write_record(args.json, suite_record("linear", rows, detail_md="\n".join(md),
+                                             env=environment(), quick=args.quick,
+                                             command=cmd.strip(), started=started))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ quality on the full WEB Bible against the Kneser-Ney trigram and the same model 
 PyTorch.  A script::
 
     python benchmarks/bench_lm.py [--rounds 7] [--batches 20] [--epochs 2] [--skip-quality]
+                                  [--json PATH]
 
 Speed: the model of the issue (V = 10,000 via max_vocab_size, context 3, embedding 64,
 hidden 256 tanh, batch 256, plain SGD, float32) trains on the same WEB Bible window
@@ -17,7 +18,9 @@ Quality: FeedForwardLM (defaults, max_vocab_size 10,000, `--epochs`) on the trai
 test perplexity; NGramLM(order=3) with the same vocabulary settings; and the same model
 in PyTorch from the same initial weights, the same shuffled batches, the same momentum
 SGD and learning-rate schedule (its test perplexity should be within 2 %).
-Results are printed as markdown and written to benchmarks/results/lm.md.
+Results are printed as markdown and written to `--out` (benchmarks/results/lm.md);
+`--json PATH` also writes the speed rows in the suites' common schema
+(benchmarks/_results.py; `python benchmarks/run.py` runs the speed part that way).
 """
 import argparse
 import os
@@ -34,6 +37,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 from fastnn.datasets import load_web_bible  # noqa: E402
 from fastnn.lm import FeedForwardLM, NGramLM  # noqa: E402
 from fastnn.lm.feedforward import FFNet  # noqa: E402
+sys.path.insert(0, HERE)
+from _results import make_row, now, suite_record, write_record  # noqa: E402
 
 try:
     import torch
@@ -243,7 +248,7 @@ def quality(epochs, threads, with_torch=True, seed=0):
     return lm, out
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--batches", type=int, default=20)
@@ -255,13 +260,18 @@ def main():
     ap.add_argument("--quality-threads", type=int, default=2,
                     help="threads of fastnn and PyTorch in the quality run")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "lm.md"))
-    args = ap.parse_args()
+    ap.add_argument("--json", default=None,
+                    help="also write the speed rows in the common schema here")
+    args = ap.parse_args(argv)
+    started = now()
+    rows = []
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else []
     lines = ["# FeedForwardLM benchmark", "",
              f"Machine: {os.cpu_count()} CPUs, load average at start {' '.join(load)} "
              "(shared machine: other jobs were running; timings are noisy).", ""]
     if not args.skip_speed:
-        lines += speed_report(args)
+        speed_lines, rows = speed_report(args)
+        lines += speed_lines
     print("\n".join(lines), flush=True)
     if not args.skip_quality:
         qlines = quality_report(args)
@@ -270,6 +280,41 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
+    if args.json:
+        from _env import environment
+        cmd = "python benchmarks/bench_lm.py " + " ".join(argv or sys.argv[1:])
+        write_record(args.json, suite_record("lm", rows, detail_md="\n".join(lines),
+                                             env=environment(), command=cmd.strip(),
+                                             started=started))
+
+
+TARGETS = {"numpy+BLAS": 1.0, "torch": 1.8}
+
+
+def speed_rows(rows, n_batches):
+    """Common-schema rows of the speed table: NumPy+BLAS (2 threads) and PyTorch at its
+    faster thread count, against fastnn 2 threads."""
+    by = {k: (best, med, ratio) for k, best, med, _, ratio in rows}
+    fb, fm, _ = by["fastnn 2t"]
+    case = (f"FeedForwardLM training, {n_batches} SGD steps of batch {BATCH} "
+            f"(V={V_MAX}, context {N_CTX}, embedding {DIM}, hidden {HIDDEN})")
+    out = []
+    for family, target in TARGETS.items():
+        runs = [k for k in by if k.startswith(family)]
+        if not runs:
+            out.append(make_row("lm", case, family, status="skipped",
+                                target=f">= {target:g}x vs {family}",
+                                notes=f"{family} not installed"))
+            continue
+        k = min(runs, key=lambda k: by[k][1])      # the faster thread count (median)
+        best, med, ratio = by[k]
+        out.append(make_row(
+            "lm", case, family, peer_threads=int(k.split()[-1][:-1]), fastnn_threads=2,
+            fastnn_median_s=fm, fastnn_best_s=fb, median_s=med, best_s=best,
+            ratio_median=ratio, ratio_best=best / fb, target=f">= {target:g}x vs {family}",
+            target_min=target, target_value=ratio,
+            status="PASS" if ratio >= target else "MISS"))
+    return out
 
 
 def speed_report(args):
@@ -293,7 +338,7 @@ def speed_report(args):
               f"{'' if torch_best is None else ('PASS' if torch_best >= 1.8 else 'MISS')}; "
               f"vs NumPy+BLAS >= 1.0x: {by['numpy+BLAS 2t']:.2f}x "
               f"{'PASS' if by['numpy+BLAS 2t'] >= 1.0 else 'MISS'}", ""]
-    return lines
+    return lines, speed_rows(rows, args.batches)
 
 
 def quality_report(args):

@@ -8,6 +8,9 @@ match pytest's default pattern, so name it on the command line::
     python -m pytest benchmarks/bench_mlp.py -p no:cacheprovider --benchmark-disable-gc \
         --benchmark-json benchmarks/results/mlp.json --bench-label mlp -s
 
+`--bench-quick` (what `python benchmarks/run.py --quick` passes) trains on a tenth of
+the rows: a smoke run.
+
 Every contender trains its own network from its own initialisation, so outputs are not
 compared (check=False); what is compared is the time of one epoch, shuffling included.
 fastnn runs `partial_fit` (one epoch through the public API: input validation included,
@@ -130,7 +133,10 @@ def _sklearn(X, y, H, B, t):
     return epoch
 
 
-def mlp_case(name, N, D, H, K, B, target):
+def mlp_case(name, N, D, H, K, B, target, quick=False):
+    """One epoch of the (D, H, K) network on N rows, batch B (N / 10 when quick)."""
+    if quick:
+        N = max(N // 10, 2 * B)
     X, y = _data(N, D, K)
     peers = [Contender("numpy hand loop", t, _numpy_loop(X, y, H, K, B, t), check=False)
              for t in THREADS]
@@ -150,20 +156,20 @@ def mlp_case(name, N, D, H, K, B, target):
 
 
 CASES = {
-    "main": lambda: mlp_case("main", 100_000, 300, 256, 10, 128,
-                             Target("speedup", 2.0, ("torch",))),
-    "main-vs-numpy": lambda: mlp_case("main", 100_000, 300, 256, 10, 128,
-                                      Target("speedup", 1.0, ("numpy hand loop",))),
-    "small": lambda: mlp_case("small", 20_000, 50, 32, 10, 32,
-                              Target("speedup", 5.0, ("torch",))),
-    "large": lambda: mlp_case("large", 4096, 1024, 1024, 10, 256,
-                              Target("speedup", 0.95, ("numpy hand loop",))),
+    "main": lambda q: mlp_case("main", 100_000, 300, 256, 10, 128,
+                               Target("speedup", 2.0, ("torch",)), q),
+    "main-vs-numpy": lambda q: mlp_case("main", 100_000, 300, 256, 10, 128,
+                                        Target("speedup", 1.0, ("numpy hand loop",)), q),
+    "small": lambda q: mlp_case("small", 20_000, 50, 32, 10, 32,
+                                Target("speedup", 5.0, ("torch",)), q),
+    "large": lambda q: mlp_case("large", 4096, 1024, 1024, 10, 256,
+                                Target("speedup", 0.95, ("numpy hand loop",)), q),
 }
 
 
 @pytest.mark.parametrize("case_id", list(CASES))
-def test_mlp_epoch(case_id, benchmark, bench_opts):
-    case = CASES[case_id]()
+def test_mlp_epoch(case_id, benchmark, bench_opts, bench_quick):
+    case = CASES[case_id](bench_quick)
     benchmark.group = case.name
     benchmark.name = f"mlp-{case_id} [fastnn 2t]"
     res = run_case(benchmark, case, **bench_opts)

@@ -20,6 +20,8 @@ def pytest_addoption(parser):
                      "to leave the CPUs (default 15; 0: don't wait)")
     g.addoption("--bench-label", default="default",
                 help="name of the run in the report (default 'default')")
+    g.addoption("--bench-quick", action="store_true",
+                help="smoke run: suites that can shrink their data do (bench_mlp.py)")
 
 
 @pytest.fixture
@@ -27,6 +29,12 @@ def bench_opts(request):
     get = request.config.getoption
     return {"budget": get("--bench-budget"), "min_rounds": get("--bench-min-rounds"),
             "max_rounds": get("--bench-max-rounds"), "wait_idle": get("--bench-wait-idle")}
+
+
+@pytest.fixture
+def bench_quick(request):
+    """True under --bench-quick: a smoke run, data may be smaller."""
+    return request.config.getoption("--bench-quick")
 
 
 def pytest_configure(config):

@@ -1,305 +1,285 @@
-"""Write benchmarks/README.md from pytest-benchmark JSON files (benchmarks/results/*.json).
+"""Write benchmarks/README.md and benchmarks/ratios.png from the stored results.
 
-    python benchmarks/report.py [RESULT.json ...]
+    python benchmarks/report.py [--results DIR] [--readme PATH] [--plot PATH]
 
-Without arguments every benchmarks/results/*.json is reported, oldest run first.
+Reads the suites' common-schema records (DIR/summary/<suite>.json, see _results.py),
+the pytest-benchmark files of the kernel and MLP suites (DIR/*.json) and the curated
+notes (DIR/<suite>.md); runs nothing.  `python benchmarks/run.py --report` calls it.
 """
+import argparse
 import glob
-import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _harness import FASTNN, fmt_time  # noqa: E402
+from _detail import METHOD, load, section, _env_lines  # noqa: E402
+from _harness import fmt_time  # noqa: E402
+from _plot import plot_ratios  # noqa: E402
+from _results import SUITES, import_pytest_records, load_results  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results")
 README = os.path.join(HERE, "README.md")
-COPY = "copy"
+PLOT = os.path.join(HERE, "ratios.png")
+PYTEST_SUITE = {"mlp": "mlp"}        # pytest-benchmark label -> suite; others: kernels
 
 HEADER = """\
 # fastnn benchmarks
 
-fastnn's kernels, called through their public functions in `fastnn.functional` with
-`check_finite=False`, timed in the same run and the same rounds as their peers: the NumPy
-reference (`fastnn/reference.py`), hand-written NumPy float32 versions, PyTorch CPU at its
-faster thread count, and a large array copy that measures the memory bandwidth.
-This file is written by `benchmarks/report.py` from `benchmarks/results/*.json`;
-edit the text there, not here.
+Every kernel and every model of fastnn against its peers (the NumPy reference,
+hand-written NumPy (+ BLAS), scikit-learn, gensim, PyTorch CPU), timed in interleaved
+rounds on the same machine, in the same process.  This file is written by
+`benchmarks/report.py` from `benchmarks/results/`; edit the text there, not here.
 
 ## How to run
 
 From the repository root, with fastnn built in place
-(`python setup.py build_ext --inplace`) and numpy, scipy, threadpoolctl, pytest,
-pytest-benchmark and (optionally) torch installed:
+(`python setup.py build_ext --inplace`) and the peers installed
+(`pip install -e '.[bench,plot]'`: pytest-benchmark, torch, gensim, matplotlib;
+scikit-learn and threadpoolctl come with fastnn's own dependencies):
 
     python benchmarks/run.py
 
-That one command runs
+That one command runs every suite, one after another, each in its own process:
+`kernels` (`test_kernels.py` + `cases.py` under pytest-benchmark), `linear`
+(`bench_linear.py`), `mlp` (`bench_mlp.py` under pytest-benchmark), `autograd`
+(`bench_autograd.py`), `word2vec` (`bench_word2vec.py`), `lm` (`bench_lm.py`, training
+speed only) and `rnn` (`bench_rnn.py`).  Each writes its rows in one common schema to
+`results/summary/<suite>.json` (the pytest suites also keep pytest-benchmark's raw file,
+`results/default.json` and `results/mlp.json`); then this file and `ratios.png` are
+rebuilt; the run prints each suite's duration at its end.  `results/<suite>.md` are
+notes kept by hand (earlier runs, analysis, the LM's quality runs): the run never
+changes them, they follow each suite's detail below.  Options:
 
-    python -m pytest benchmarks -p no:cacheprovider --benchmark-disable-gc \\
-        --benchmark-json benchmarks/results/default.json --bench-label default
+- `--quick`: a smoke run of every suite (few rounds, smaller data); results, README and
+  plot go to a temporary directory, this file is left alone.
+- `--only kernels,lm`: only these suites; the others keep their stored results.
+- `--report`: run nothing, rebuild this file and `ratios.png` from the stored results.
+- `--label NAME` (kernel suite's raw file and section name), `-k EXPR` (a subset of the
+  pytest cases); other arguments go to pytest (kernels, mlp), e.g. `--bench-budget 8`.
 
-and then `python benchmarks/report.py`, which rewrites this file (one section per
-results file).  2-3 minutes on 2 quiet cores (each case may wait up to 15 s more
-for other processes to finish).  Options: `--label NAME` (file and section
-name), `--quick` (a smoke run: few rounds), `-k EXPR` (a subset of cases); any other
-argument goes to pytest, e.g. `--bench-budget 8` (seconds of rounds per case),
-`--bench-wait-idle 0`.  To see the effect of the machine's OpenBLAS settings, run the
-whole command once more without them:
+To see the effect of the machine's OpenBLAS settings, run the kernels once more
+without them: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py
+--only kernels --label no-coretype`.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --label no-coretype
-
-## Method
-
-- **Interleaved, paired.** Each case is one pytest-benchmark test.  pytest-benchmark
-  times fastnn on 2 threads (`benchmark.pedantic`); its `setup` hook, called before every
-  round, times every other contender once (fastnn on 1 thread, the peers, the copy), in
-  forward order on even rounds and reversed on odd ones.  So every contender runs between
-  two fastnn runs, and round *i* of a peer pairs with round *i* of fastnn.
-  Reported: median and best (min) per contender, and two ratios, always
-  *peer time / fastnn 2-thread time* (> 1: fastnn is faster): best against best, and the
-  median over rounds of the paired ratio (robust to load that drifts between rounds).
-  Targets are judged on the median paired ratio.
-- **Warm-up and checks.** Every callable runs 3 times before timing (first-touch page
-  faults, lazy initialisation, thread pools) and its first output is compared with
-  fastnn's, so every peer is known to compute the same result.  The garbage collector is
-  off while a case is timed.  Rounds per case: as many as fit in `--bench-budget` seconds,
-  at least 15, at most 400.
-- **Allocation, apples to apples.** fastnn's functional API allocates its outputs on
-  every call, and so do NumPy's and PyTorch's functions here: outputs of 64 MB (16M
-  float32) are fresh `mmap`s whose pages are faulted in on every call, by everyone.  The
-  exceptions, named in the table: the copy writes into a preallocated array (the
-  bandwidth yardstick, as STREAM does), `sgd_update` works in place for all but the
-  reference, and in the relu / tanh bandwidth cases fastnn writes into preallocated
-  arrays through its public `out=` (the kernel's speed, as the copy's), with a
-  "fastnn, allocating outputs" row for the same public call with fresh outputs.  The
-  "copy, allocating" row is the same copy into a fresh array each call.
-  With transparent huge pages in `madvise` mode, NumPy (so fastnn too) asks for huge
-  pages for large arrays; PyTorch's CPU allocator does not unless
-  `THP_MEM_ALLOC_ENABLE=1` is set, so its fresh 64 MB outputs fault in 4 KB pages, which
-  dominates its 16M-element times (set it for the whole command, with its own `--label`,
-  to see PyTorch with huge pages).
-- **Bandwidth, STREAM-counted.** Bytes = every array read once + every array written
-  once: the copy moves 8 bytes per float (64M floats: 512 MB); relu / tanh / sigmoid
-  forward + backward on n floats move 20n bytes (forward reads x, writes y: 8n; backward
-  reads dout and x or y, writes dx: 12n).  Achieved GB/s is compared with the copy's GB/s
-  at its faster thread count, the machine's copy bandwidth (1 thread: `np.copyto`;
-  2 threads: two Python threads each copying a half with `np.copyto`, which releases
-  the GIL).
-- **Threads.** fastnn runs with `n_threads=1` and `2` (for `linear`, whose GEMMs
-  follow BLAS's thread count, BLAS is also limited to t threads around the call, with
-  threadpoolctl, as for NumPy; a 0.15 s pause before every timed call there lets the
-  other OpenBLAS pool's spinning threads go to sleep).  PyTorch runs at 1 and 2 threads
-  (`torch.set_num_threads` before each call) and is reported at its faster count; NumPy
-  ufuncs are single-threaded; NumPy's BLAS runs at 1 and 2 threads (threadpoolctl).
-- **Load from other processes.** The machine has 2 cores: any other process (a
-  compiler, a test run) slows 2-thread runs the most, by whole scheduler time slices.
-  The suite reads /proc/stat between rounds (in windows of >= 0.2 s: it counts in 10 ms
-  ticks): rounds during which other processes used more than 0.25 cores are left out of
-  every statistic when at least 5 rounds and a third of all remain quiet (else all are
-  kept), and after such a window it waits for quiet (at most `--bench-wait-idle`
-  seconds per case, including a wait before the first round).  Below each case: rounds
-  kept of rounds run, and the other processes' load (cores) over the case and its
-  worst window.  pytest-benchmark's own table and JSON `stats` hold all rounds; every
-  round's time per contender and its load are in the JSON's `extra_info.raw`.
-- **Missing peers** (torch not installed, a changed private API) are listed as skipped,
-  with the reason, never estimated.
+Conventions everywhere: ratio = *peer time / fastnn time* (> 1: fastnn is faster),
+fastnn at 2 threads, the peer at its faster thread count (1 or 2); "median" is the
+median over rounds of the per-round paired ratio (every peer is timed between two fastnn
+runs), "best" is best against best.  Targets are judged on the median paired ratio.
+A peer missing from the environment is listed as skipped with the reason, a suite that
+failed as FAILED with its error, never estimated.
 """
 
 
-def load(paths):
-    runs = []
-    for p in paths:
-        with open(p) as f:
-            data = json.load(f)
-        info = data.get("machine_info", {}).get("fastnn_bench", {})
-        cases = [b["extra_info"] for b in data.get("benchmarks", []) if b.get("extra_info")]
-        runs.append({"path": p, "info": info, "cases": cases})
-    runs.sort(key=lambda r: r["info"].get("date", ""))
-    return runs
-
-
-def _by_name(case):
-    return {r["name"]: r for r in case["contenders"]}
-
-
-def _cell(row):
-    if row is None:
+def _x(v, pct=False):
+    if v is None:
         return "-"
-    if "skip" in row:
-        return f"skipped ({row['skip']})"
-    return f"{fmt_time(row['median'])} / {fmt_time(row['min'])}"
+    return f"{v:.0%}" if pct else f"{v:.2f}x"
 
 
-def _copy_best(case):
-    """The copy at its faster thread count (the machine's copy bandwidth), or None."""
-    fam = next((f for f in case["families"] if f["family"] == COPY and "best" in f), None)
-    return _by_name(case)[fam["best"]] if fam else None
-
-
-def _pct_of_copy(case, row):
-    copy = _copy_best(case)
-    if not copy or "gbps_best" not in row:
-        return ""
-    return f" ({row['gbps_best'] / copy['gbps_best']:.0%} of copy)"
-
-
-def _throughput(case, row):
-    if "gbps_best" in row:
-        pct = "" if row["family"] == COPY else _pct_of_copy(case, row)
-        return f"{row['gbps_best']:.1f} GB/s{pct}"
-    if "gflops_best" in row:
-        return f"{row['gflops_best']:.0f} GFLOP/s"
+def _status(row):
+    s = row["status"]
+    if s in ("PASS", "MISS"):
+        noisy = " (noisy)" if "noisy" in (row.get("notes") or "") else ""
+        return f"**{s}**{noisy}"
+    if s == "skipped":
+        return f"skipped: {row['notes']}"
+    if row["contender"] == "(all)":
+        return row["notes"] or ""
+    if s == "n/a":
+        return "n/a" + (f": {row['notes']}" if row.get("notes") else "")
     return ""
 
 
-def _verdict(t):
-    if t["result"] == "n/a":
-        return "n/a: " + t["why"]
-    if t["kind"] == "speedup":
-        val, best = f"{t['value']:.2f}x", f"{t['ratio_best']:.2f}x"
-    else:
-        val, best = f"{t['value']:.0%}", f"{t['ratio_best']:.0%}"
-    return f"**{t['result']}** {val} (median paired vs {t['vs']}; best/best {best})"
+def _target(row):
+    if not row.get("target"):
+        return ""
+    pct = "GB/s" in row["target"]
+    got = row.get("target_value")
+    return row["target"] + ("" if got is None else f": {_x(got, pct)}")
 
 
-def table(case_list):
-    lines = ["| case | contender | 1 thread: median / best | 2 threads: median / best "
-             "| best (at threads) | ratio: best/best, median paired | throughput at best "
-             "| target | result |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for case in case_list:
-        rows = _by_name(case)
-        load, peak = case.get("foreign_load"), case.get("foreign_load_max")
-        head = (f"{case['case']}<br><sub>{case['rounds_kept']} of {case['rounds']} rounds"
-                + (f"; other load {load:.2f}, max {peak:.2f}" if load is not None else "")
-                + ("; **noisy: too few quiet rounds, all kept**" if case.get("noisy") else "")
-                + "</sub>")
-        for fam in case["families"]:
-            name = fam["family"]
-            one = next((r for r in case["contenders"]
-                        if r["family"] == name and r["threads"] in (1, None)), None)
-            two = next((r for r in case["contenders"]
-                        if r["family"] == name and r["threads"] == 2), None)
-            if "skip" in fam:
-                lines.append(f"| {head} | {name} | skipped ({fam['skip']}) | | | | | | |")
-                head = ""
-                continue
-            best = rows[fam["best"]]
-            if name == FASTNN:
-                t = case.get("target")
-                ratio = "(reference)"
-                best_row = rows.get(f"{FASTNN} 2t", best)
-                best_cell = f"{fmt_time(best_row['min'])} (2)"
-                target = t["describe"] if t else ""
-                result = _verdict(t) if t else ""
-            else:
-                best_row = best
-                best_cell = f"{fmt_time(best['min'])} ({best['threads']})"
-                ratio = f"{best['ratio_best']:.2f}x, {best['ratio_paired_median']:.2f}x"
-                target = result = ""
-            lines.append(f"| {head} | {name} | {_cell(one)} | {_cell(two)} | {best_cell} "
-                         f"| {ratio} | {_throughput(case, best_row)} | {target} | {result} |")
-            head = ""
+def _threads(row, key):
+    t = row.get(key)
+    return f" ({t}t)" if t else ""
+
+
+def _state(results, suite):
+    """(record whose rows are shown or None, text of the suite's state)."""
+    ok, att = results[suite]["ok"], results[suite]["attempt"]
+    if att and (not ok or att["finished"] >= ok["finished"]):
+        what = "FAILED" if att["status"] == "failed" else "skipped"
+        text = f"**{what}** {att['finished']}: {att['reason']}"
+        if ok:
+            text += f"; rows below from the last good run, {ok['finished']}"
+        return ok, text
+    if ok:
+        return ok, "ok" + (" (quick smoke run)" if ok.get("quick") else "")
+    return None, ("**not run**: no stored result "
+                  f"(`python benchmarks/run.py --only {suite}`)")
+
+
+def suites_table(results):
+    """One line per suite: state, date, command, PASS / MISS counts, BLAS settings."""
+    lines = ["| suite | state | finished | PASS / MISS / skipped rows | "
+             "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE | command |",
+             "|---|---|---|---|---|---|"]
+    for suite in SUITES:
+        rec, text = _state(results, suite)
+        if rec is None:
+            lines.append(f"| {suite} | {text} | | | | |")
+            continue
+        rows = rec["rows"]
+        count = " / ".join(str(sum(r["status"] == s for r in rows))
+                           for s in ("PASS", "MISS", "skipped"))
+        env = rec.get("env", {}).get("env", {})
+        blas = ", ".join(str(env.get(k) or "unset")
+                         for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))
+        lines.append(f"| {suite} | {text} | {rec['finished']} | {count} | {blas} | "
+                     f"`{rec.get('command') or ''}` |")
     return "\n".join(lines)
 
 
-def _env_lines(info):
+def summary_rows(results):
+    """Every shown row, suites in SUITES order; a suite with no rows gets one row
+    that says why (failed, skipped, not run)."""
+    from _results import make_row
     out = []
-    cpu = info.get("cpu", {})
-    out.append(f"- CPU: {cpu.get('model')}, {cpu.get('logical_cpus')} logical CPUs "
-               f"({cpu.get('usable_cpus')} usable), SIMD: {', '.join(cpu.get('simd', []))}")
-    out.append(f"- Platform: {info.get('platform')}")
-    v = info.get("versions", {})
-    out.append("- Versions: " + ", ".join(f"{k} {v[k]}" for k in v))
-    for lib in info.get("runtimes", []):
-        if lib.get("user_api") == "blas":
-            out.append(f"- BLAS: {lib.get('internal_api')} {lib.get('version')}, "
-                       f"architecture {lib.get('architecture')}, "
-                       f"num_threads {lib.get('num_threads')}, "
-                       f"{lib.get('threading_layer')} threads ({lib.get('file')})")
-        elif lib.get("user_api") == "openmp":
-            omp = [x for x in info.get("runtimes", []) if x.get("user_api") == "openmp"]
-            shared = (" (the only one: fastnn and torch share it)"
-                      if len(omp) == 1 and "torch" in info.get("versions", {})
-                      and info["versions"]["torch"] != "not installed" else "")
-            out.append(f"- OpenMP runtime: {lib.get('file')}{shared}")
-    if info.get("torch_default_threads") is not None:
-        out.append(f"- PyTorch: MKL linked in (not listed by threadpoolctl), default "
-                   f"{info['torch_default_threads']} threads")
-    env = info.get("env", {})
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        val = env.get(k)
-        out.append(f"- `{k}`: " + (f"**set** to `{val}` during the run" if val is not None
-                                  else "**not set** during the run"))
-    others = [f"`{k}={val}`" for k, val in env.items()
-              if val is not None and k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")]
-    out.append("- Other thread / BLAS variables: " + (", ".join(others) or "none set"))
-    out.append(f"- Transparent huge pages: `{info.get('transparent_hugepage')}`")
-    out.append(f"- Load average at start / end: {info.get('loadavg_start')} / "
-               f"{info.get('loadavg_end')}")
-    b = info.get("fastnn_build", {})
-    dirty = b.get("uncommitted") or []
-    out.append(f"- fastnn: commit {b.get('commit')}"
-               + (f" with uncommitted changes ({'; '.join(d.strip() for d in dirty)})"
-                  if dirty else "") + f"; kernels built {b.get('kernels_built')}")
-    out.append(f"- Date: {info.get('date')} to {info.get('finished')}")
-    out.append(f"- pytest arguments: `{' '.join(info.get('pytest_args', []))}`")
+    for suite in SUITES:
+        rec, text = _state(results, suite)
+        rows = rec["rows"] if rec else []
+        if rec is None or not rows or not text.startswith("ok"):
+            out.append(make_row(suite, "(suite)", "(all)", status="n/a",
+                                notes=text if rows or rec is None
+                                else f"{text}; the run wrote no rows"))
+        out += rows
     return out
 
 
-def _copy_line(cases):
-    for case in cases:
-        rows = _by_name(case)
-        got = [rows.get(f"{COPY} {t}t") for t in (1, 2)]
-        if all(r and "gbps_best" in r for r in got):
-            return ("- Copy bandwidth (64M float32, np.copyto into a preallocated array, "
-                    f"STREAM-counted), measured in \"{case['case']}\": "
-                    + ", ".join(f"{r['threads']} thread(s) {r['gbps_best']:.1f} GB/s best, "
-                                f"{r['gbps_median']:.1f} median" for r in got))
-    return None
+def summary_table(results):
+    """The markdown table: one row per case x peer."""
+    lines = ["| suite | case | peer | fastnn median | peer median "
+             "| ratio: median paired (best/best) | target: measured | status |",
+             "|---|---|---|---|---|---|---|---|"]
+    last = None
+    for r in summary_rows(results):
+        head = (r["suite"], r["case"])
+        suite, case = (r["suite"], r["case"]) if head != last else ("", "")
+        last = head
+        ratio = "-" if r["ratio_median"] is None and r["ratio_best"] is None else (
+            f"{_x(r['ratio_median'])} ({_x(r['ratio_best'])})")
+        fast = ("-" if r["fastnn_median_s"] is None and r["fastnn_best_s"] is None else
+                f"{fmt_time(r['fastnn_median_s'])}{_threads(r, 'fastnn_threads')}")
+        if r["fastnn_median_s"] is None and r["fastnn_best_s"] is not None:
+            fast = f"best {fmt_time(r['fastnn_best_s'])}{_threads(r, 'fastnn_threads')}"
+        peer = fmt_time(r["median_s"]) if r["median_s"] is not None else (
+            f"best {fmt_time(r['best_s'])}" if r["best_s"] is not None else "-")
+        lines.append(f"| {suite} | {case} | {r['contender']}{_threads(r, 'peer_threads')} "
+                     f"| {fast} | {peer} | {ratio} | {_target(r)} | {_status(r)} |")
+    return "\n".join(lines)
 
 
-def section(run):
-    info = run["info"]
-    label = info.get("label", os.path.splitext(os.path.basename(run["path"]))[0])
-    coretype = info.get("env", {}).get("OPENBLAS_CORETYPE")
-    out = [f"## Results: run `{label}` "
-           f"(OPENBLAS_CORETYPE {'= ' + coretype if coretype else 'unset'})", ""]
-    out += _env_lines(info)
-    copy = _copy_line(run["cases"])
-    if copy:
-        out.append(copy)
-    out += ["", f"Raw data: `{os.path.relpath(run['path'], HERE)}`.  Times are median / "
-            "best (min) per call; ratio = peer time / fastnn 2-thread time (> 1: fastnn "
-            "faster), the peer at its faster thread count; throughput in STREAM-counted "
-            "GB/s (or GFLOP/s), % of the copy's best GB/s (at its faster thread count).", ""]
-    out.append(table(run["cases"]))
-    verdicts = [(c["case"], c["target"]) for c in run["cases"] if c.get("target")]
-    if verdicts:
-        out += ["", "Targets (fastnn on 2 threads):", ""]
-        out += [f"- {name}: {t['describe']}: {_verdict(t)}" for name, t in verdicts]
-    notes = [f"- {c['case']}: {c['note']}" for c in run["cases"] if c.get("note")]
-    if notes:
-        out += ["", "Case notes:", ""] + notes
+def environment_section(results):
+    """The environment of the newest stored run, once (every suite records its own,
+    in its JSON; the suites table above shows the OpenBLAS variables of each)."""
+    recs = [r for s in SUITES for r in (results[s]["ok"], results[s]["attempt"]) if r]
+    recs = [r for r in recs if r.get("env")]
+    if not recs:
+        return "No stored run records its environment."
+    newest = max(recs, key=lambda r: r["finished"])
+    info = newest["env"]
+    lines = [f"From the newest record (suite `{newest['suite']}`, finished "
+             f"{newest['finished']}):", ""]
+    lines += _env_lines(info)
+    cpu = info.get("cpu", {})
+    lines.append(f"- Threads: fastnn timed at `n_threads` 1 and 2 (ratios against 2), "
+                 f"peers at 1 and 2 each, reported at the faster; "
+                 f"{cpu.get('usable_cpus')} usable CPUs")
+    return "\n".join(lines)
+
+
+def demote(text, levels=2):
+    """Markdown headings pushed down `levels` levels (notes included under a section)."""
+    return re.sub(r"(?m)^(#+) ", lambda m: "#" * (len(m.group(1)) + levels) + " ", text)
+
+
+def _notes(results_dir, suite):
+    path = os.path.join(results_dir, f"{suite}.md")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        body = f.read().rstrip()
+    return [f"### Notes and earlier runs (`results/{suite}.md`)", "", demote(body, 3), ""]
+
+
+def detail_sections(results_dir, results):
+    """Per suite: the raw pytest-benchmark sections (kernels, mlp) or the markdown the
+    suite printed in its last run, then its curated notes results/<suite>.md."""
+    raw = load(sorted(glob.glob(os.path.join(results_dir, "*.json"))))
+    out = []
+    for suite in SUITES:
+        out += [f"## Detail: {suite}", ""]
+        if suite == "kernels":
+            out += ["### Method", "", METHOD.rstrip(), ""]
+        runs = [r for r in raw if PYTEST_SUITE.get(r["info"].get("label"), "kernels")
+                == suite]
+        rec = results[suite]["ok"]
+        if suite in ("kernels", "mlp"):
+            out += [demote(section(r), 1) + "\n" for r in runs]
+        elif rec and rec.get("detail_md"):
+            out += [f"### Last run ({rec['finished']}: `{rec.get('command') or ''}`)", "",
+                    demote(rec["detail_md"].rstrip(), 3), ""]
+        att = results[suite]["attempt"]
+        if att:
+            out += [f"Last unsuccessful attempt ({att['finished']}): {att['status']}: "
+                    f"{att['reason']}", ""]
+        notes = _notes(results_dir, suite)
+        out += notes
+        if len(out) and out[-2:] == [f"## Detail: {suite}", ""]:
+            out += ["No stored detail.", ""]
+    extra = [p for p in sorted(glob.glob(os.path.join(results_dir, "*.md")))
+             if os.path.splitext(os.path.basename(p))[0] not in SUITES]
+    for p in extra:
+        with open(p) as f:
+            out += [f"## Notes: `results/{os.path.basename(p)}`", "",
+                    demote(f.read().rstrip()), ""]
     return "\n".join(out)
 
 
-def main(argv=None):
-    paths = (argv if argv else None) or sorted(glob.glob(os.path.join(RESULTS, "*.json")))
-    if not paths:
-        sys.exit(f"no results: run benchmarks/run.py first ({RESULTS} is empty)")
-    text = HEADER + "\n" + "\n\n".join(section(r) for r in load(paths)) + "\n"
-    # tables that standalone scripts (bench_autograd.py, bench_linear.py) printed and
-    # saved as results/*.md, included as they are
-    for md in sorted(glob.glob(os.path.join(RESULTS, "*.md"))):
-        with open(md) as f:
-            text += "\n" + f.read().rstrip() + "\n"
-    with open(README, "w") as f:
+def build(results_dir=RESULTS, readme=README, plot=PLOT):
+    """Write `readme` and `plot` from `results_dir`; returns (text, summary table)."""
+    for path in import_pytest_records(results_dir):
+        print(f"converted the stored pytest-benchmark results to {path}")
+    results = load_results(results_dir)
+    table = summary_table(results)
+    plot_name = os.path.relpath(plot, os.path.dirname(os.path.abspath(readme)))
+    written = plot_ratios(summary_rows(results), plot)
+    if written:
+        plot_line = f"![ratios: peer time / fastnn time per row, log scale]({plot_name})"
+    elif os.path.exists(plot):
+        plot_line = (f"(`{plot_name}` was not rewritten by this report (matplotlib missing "
+                     "or no ratio): it shows an earlier state of the results.)")
+    else:
+        plot_line = f"(`{plot_name}` not written: matplotlib is not installed.)"
+    text = "\n".join([
+        HEADER, "## Summary", "", suites_table(results), "", table, "", plot_line, "",
+        "## Environment", "", environment_section(results), "",
+        detail_sections(results_dir, results)]).rstrip() + "\n"
+    with open(readme, "w") as f:
         f.write(text)
-    print(f"wrote {README} from {len(paths)} result file(s)")
-    return text
+    print(f"wrote {readme}" + (f" and {written}" if written else ""))
+    return text, table
+
+
+def main(argv=None):
+    """Command line: rebuild README.md and ratios.png from stored results."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", default=RESULTS, help="results directory")
+    ap.add_argument("--readme", default=README, help="markdown file to write")
+    ap.add_argument("--plot", default=PLOT, help="PNG file to write")
+    args = ap.parse_args(argv)
+    return build(args.results, args.readme, args.plot)
 
 
 if __name__ == "__main__":
