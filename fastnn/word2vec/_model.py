@@ -28,6 +28,9 @@ _PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max
            "shrink_windows", "null_word", "verbose")
 
 
+_HOT_ROWS = 1024        # per-thread copies of the output rows of this many words
+
+
 def _flag(x, name):
     if isinstance(x, (bool, np.bool_)) or (isinstance(x, (int, np.integer)) and x in (0, 1)):
         return int(x)
@@ -300,6 +303,7 @@ class Word2Vec:
         name = "corpus_file" if corpus_file is not None else "corpus_iterable"
         ids, starts, _, raw_words = encode_corpus(corpus, name, self._key_to_index)
         n_threads = resolve_threads(self.workers, "workers")
+        hot_rows = self._hot_rows()
         self.loss_curve_ = np.full(epochs, np.nan)
         self._latest_loss = 0.0
         bar = self._progress_bar(epochs)
@@ -317,7 +321,7 @@ class Word2Vec:
                         self._syn0, self.syn1neg, ids, starts, self._keep, self._alias_prob,
                         self._alias_idx, self.sg, self.cbow_mean, self.window, self.shrink_windows,
                         self.negative, a0 + (a1 - a0) * e / epochs, a0 + (a1 - a0) * (e + 1) / epochs,
-                        int(seed), True, n_threads)
+                        int(seed), True, n_threads, hot_rows)
                     self.loss_curve_[e] = loss
                     self._latest_loss = loss
                 seconds = time.perf_counter() - t0
@@ -334,6 +338,13 @@ class Word2Vec:
         self._make_wv()
         self._callback(callbacks, "on_train_end")
         return trained, raw_words * epochs
+
+    def _hot_rows(self):
+        """The output rows of the most frequent words, which every thread updates nearly
+        all the time: with several threads the kernel trains them in per-thread copies
+        merged every ~1k words, so that their cache lines do not bounce between cores."""
+        top = np.argsort(-self._counts, kind="stable")[:_HOT_ROWS]
+        return np.ascontiguousarray(top, dtype=np.int32)
 
     def _callback(self, callbacks, hook):
         for cb in callbacks:
