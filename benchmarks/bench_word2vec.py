@@ -61,7 +61,7 @@ def kernel_scaling(model, sentences, rounds):
             start = time.perf_counter()
             sgns.epoch(model._syn0, model.syn1neg, ids, starts, model._keep, model._alias_prob,
                        model._alias_idx, 1, 1, SETTINGS["window"], 1, SETTINGS["negative"],
-                       1e-4, 1e-4, r, 1, nt, model._hot_rows())
+                       1e-4, 1e-4, r, 1, nt, model._hot_rows(nt))
             best[nt] = max(best[nt], len(ids) / (time.perf_counter() - start))
     return best
 
