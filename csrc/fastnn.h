@@ -124,6 +124,9 @@ typedef struct {
     const double *keep;          /* (V,) sub-sampling keep probability of each word */
     const uint32_t *alias_prob;  /* (V,) alias table of the noise distribution */
     const int32_t *alias_idx;    /* (V,) */
+    const int32_t *hot_rows;     /* (n_hot,) distinct output rows each thread trains in a
+                                    private copy, merged often (only with > 1 thread) */
+    ptrdiff_t n_hot;
     ptrdiff_t V, d;
     int sg, cbow_mean, window, shrink, negative, want_loss;
     double alpha0, alpha1;       /* learning rate at the start / end of this epoch */

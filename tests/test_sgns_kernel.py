@@ -85,7 +85,7 @@ def _corpus(rng, n_sent=400, length=20, n_words=50):
     return np.array(ids, np.int32), np.array(starts, np.int64)
 
 
-def _train(ids, starts, sg, n_threads, epochs=3, seed=7, dtype=np.float32):
+def _train(ids, starts, sg, n_threads, epochs=3, seed=7, dtype=np.float32, hot_rows=None):
     r = np.random.default_rng(0)
     syn0 = ((r.random((50, 16)) - 0.5) / 16).astype(dtype)
     syn1 = np.zeros((50, 16), dtype)
@@ -97,7 +97,7 @@ def _train(ids, starts, sg, n_threads, epochs=3, seed=7, dtype=np.float32):
     for e in range(epochs):
         a0, a1 = 0.05 * (1 - e / epochs), 0.05 * (1 - (e + 1) / epochs) + 1e-4
         loss, words = sgns.epoch(syn0, syn1, ids, starts, keep, prob, alias, sg, True, 4, True,
-                                 5, a0, a1, seed + e, True, n_threads)
+                                 5, a0, a1, seed + e, True, n_threads, hot_rows)
         assert 0.85 * len(ids) < words < 0.95 * len(ids)    # keep = 0.9
         losses.append(loss / words)
     return syn0, syn1, losses
@@ -113,13 +113,23 @@ def test_one_thread_training_is_bitwise_reproducible(rng, sg):
     assert a[2] == b[2]
     c = _train(ids, starts, sg, 1, seed=8)
     assert not np.array_equal(a[0], c[0])
+    # private copies of hot rows are a multi-thread device: one thread ignores them
+    d = _train(ids, starts, sg, 1, hot_rows=np.arange(0, 50, 3, dtype=np.int32))
+    np.testing.assert_array_equal(a[0], d[0])
+    np.testing.assert_array_equal(a[1], d[1])
 
 
+@pytest.mark.parametrize("hot", ["none", "some", "all"])
 @pytest.mark.parametrize("sg", [1, 0], ids=["skipgram", "cbow"])
 @pytest.mark.parametrize("dtype_", [np.float32, np.float64], ids=["f32", "f64"])
-def test_two_thread_training_learns_the_topics(rng, sg, dtype_):
+def test_two_thread_training_learns_the_topics(rng, sg, dtype_, hot):
+    """Hogwild on 2 threads, with none, some or all output rows trained in per-thread
+    copies (merged every ~1k words and at the end of the epoch)."""
     ids, starts = _corpus(rng)
-    syn0, _, losses = _train(ids, starts, sg, 2, epochs=4, dtype=dtype_)
+    hot_rows = {"none": None, "some": np.array([3, 30, 7, 41, 0], np.int32),
+                "all": np.arange(50, dtype=np.int32)[::-1].copy()}[hot]
+    syn0, syn1, losses = _train(ids, starts, sg, 2, epochs=4, dtype=dtype_, hot_rows=hot_rows)
+    assert np.isfinite(syn1).all() and np.abs(syn1).max() > 0.05
     assert losses[-1] < losses[0]
     u = syn0 / np.linalg.norm(syn0, axis=1, keepdims=True)
     sim = u @ u.T
@@ -150,3 +160,36 @@ def test_reference_update_is_a_gradient_step(rng):
                 args_m = (minus, syn1) if other == "in" else (syn0, minus)
                 grad = (loss(*args) - loss(*args_m)) / (2 * eps)
                 assert new[r, j] - table[r, j] == pytest.approx(-alpha * grad, rel=1e-5, abs=1e-9)
+
+
+def test_two_threads_merge_their_private_rows_exactly(rng):
+    """Two threads whose shares use disjoint words (so no input row is shared) and whose
+    output rows are all private: the epoch must end with the initial weights plus both
+    threads' changes, each equal to training that share alone on one thread (thread t
+    draws from seed ^ C (t + 1); shares are under the ~1k-word merge interval, so the
+    threads meet only in the final merge)."""
+    ids0, st0 = _corpus(rng, n_sent=30, length=20)
+    ids0 = np.where(ids0 >= 25, ids0 - 25, ids0).astype(np.int32)     # words 0..24
+    ids = np.r_[ids0, ids0 + 25].astype(np.int32)                      # then 25..49
+    starts = np.r_[st0, st0[1:] + st0[-1]].astype(np.int64)
+    r = np.random.default_rng(1)
+    w0 = (r.random((50, 16)) - 0.5) / 16
+    w1 = (r.random((50, 16)) - 0.5) / 16
+    keep = np.full(50, 0.9)
+    prob, alias = np.empty(50, np.uint32), np.empty(50, np.int32)
+    sgns.alias_build(np.ones(50), prob, alias)
+    C, mask, seed = 0xD1B54A32D192ED03, 2 ** 64 - 1, 12345
+
+    def run(ids_, starts_, seed_, nt):
+        s0, s1 = w0.copy(), w1.copy()
+        sgns.epoch(s0, s1, ids_, starts_, keep, prob, alias, True, True, 3, True, 4,
+                   0.05, 0.01, seed_, False, nt, np.arange(50, dtype=np.int32))
+        return s0, s1
+
+    got0, got1 = run(ids, starts, seed, 2)
+    half = len(ids0)
+    a0, a1 = run(ids[:half], starts[:31], seed, 1)
+    b0, b1 = run(ids[half:], starts[30:] - half, seed ^ ((C * 2) & mask) ^ C, 1)
+    np.testing.assert_allclose(got0, a0 + b0 - w0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got1, a1 + b1 - w1, rtol=0, atol=1e-12)
+    assert not np.allclose(a1, w1) and not np.allclose(b1, w1)

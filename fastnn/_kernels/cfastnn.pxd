@@ -126,6 +126,8 @@ cdef extern from "fastnn.h" nogil:
         const double *keep
         const uint32_t *alias_prob
         const int32_t *alias_idx
+        const int32_t *hot_rows
+        Py_ssize_t n_hot
         Py_ssize_t V
         Py_ssize_t d
         int sg, cbow_mean, window, shrink, negative, want_loss

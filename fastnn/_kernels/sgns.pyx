@@ -48,9 +48,10 @@ def epoch(floating[:, ::1] syn0, floating[:, ::1] syn1neg, const int32_t[::1] id
           const int64_t[::1] starts, const double[::1] keep, const uint32_t[::1] alias_prob,
           const int32_t[::1] alias_idx, bint sg, bint cbow_mean, int window, bint shrink,
           int negative, double alpha0, double alpha1, uint64_t seed, bint want_loss,
-          int n_threads):
+          int n_threads, const int32_t[::1] hot_rows=None):
     """One training epoch over the sentences ids[starts[k]:starts[k + 1]] (ids non-empty);
-    returns (loss, words kept after sub-sampling)."""
+    returns (loss, words kept after sub-sampling).  hot_rows: distinct output rows that
+    each thread trains in a private copy when n_threads > 1 (None: none)."""
     cdef fnn_sgns_task task
     cdef double loss = 0
     cdef int64_t words = 0
@@ -61,6 +62,8 @@ def epoch(floating[:, ::1] syn0, floating[:, ::1] syn1neg, const int32_t[::1] id
     task.keep = &keep[0]
     task.alias_prob = &alias_prob[0]
     task.alias_idx = &alias_idx[0]
+    task.n_hot = 0 if hot_rows is None else hot_rows.shape[0]
+    task.hot_rows = NULL if task.n_hot == 0 else &hot_rows[0]
     task.V = syn0.shape[0]
     task.d = syn0.shape[1]
     task.sg, task.cbow_mean, task.window, task.shrink = sg, cbow_mean, window, shrink

@@ -3,7 +3,10 @@
 Training runs in the C kernel family ``sgns``: the corpus is encoded once per `train`
 call to int32 ids, then each epoch is one call without the GIL in which every thread
 owns a contiguous run of sentences and updates the shared vectors without locks
-(Hogwild, as the original C tool).  With ``workers=1`` training is bitwise reproducible.
+(Hogwild, as the original C tool), except the output vectors of the most frequent words:
+every thread updates those all the time, so each keeps private copies of them and adds
+its changes to the shared ones every few thousand words.  With ``workers=1`` training is
+bitwise reproducible.
 """
 import logging
 import time
@@ -26,6 +29,11 @@ _PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max
            "sample", "seed", "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent",
            "cbow_mean", "epochs", "compute_loss", "sorted_vocab", "batch_words",
            "shrink_windows", "null_word", "verbose")
+
+
+# With several threads, each keeps private copies of the output rows of the most frequent
+# words (see _hot_rows), as many as fit in this many bytes over all threads.
+_HOT_BYTES = 64 << 20
 
 
 def _flag(x, name):
@@ -300,6 +308,7 @@ class Word2Vec:
         name = "corpus_file" if corpus_file is not None else "corpus_iterable"
         ids, starts, _, raw_words = encode_corpus(corpus, name, self._key_to_index)
         n_threads = resolve_threads(self.workers, "workers")
+        hot_rows = self._hot_rows(n_threads)
         self.loss_curve_ = np.full(epochs, np.nan)
         self._latest_loss = 0.0
         bar = self._progress_bar(epochs)
@@ -317,7 +326,7 @@ class Word2Vec:
                         self._syn0, self.syn1neg, ids, starts, self._keep, self._alias_prob,
                         self._alias_idx, self.sg, self.cbow_mean, self.window, self.shrink_windows,
                         self.negative, a0 + (a1 - a0) * e / epochs, a0 + (a1 - a0) * (e + 1) / epochs,
-                        int(seed), True, n_threads)
+                        int(seed), True, n_threads, hot_rows)
                     self.loss_curve_[e] = loss
                     self._latest_loss = loss
                 seconds = time.perf_counter() - t0
@@ -334,6 +343,16 @@ class Word2Vec:
         self._make_wv()
         self._callback(callbacks, "on_train_end")
         return trained, raw_words * epochs
+
+    def _hot_rows(self, n_threads):
+        """The output rows of the most frequent words, which every thread updates all the
+        time: with several threads the kernel trains them in per-thread copies (a copy and
+        a base, merged every max(1k, rows) words), so that their cache lines do not bounce
+        between cores.  Measured on the WEB Bible (V = 7.8k), 2 threads: 0.79M words/s
+        with no copies, 1.27M with the top 1,024 rows, 1.66M with all (1 thread: 0.95M)."""
+        per_row = 2 * n_threads * self.syn1neg.shape[1] * self.syn1neg.itemsize
+        top = np.argsort(-self._counts, kind="stable")[:max(1024, _HOT_BYTES // per_row)]
+        return np.ascontiguousarray(top, dtype=np.int32)
 
     def _callback(self, callbacks, hook):
         for cb in callbacks:
