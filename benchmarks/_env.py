@@ -87,6 +87,18 @@ def fastnn_build():
                 timespec="seconds") if built else None)}
 
 
+def scheduling():
+    """The process's scheduling policy: a run under `chrt -f N` (real-time, so that other
+    jobs on a shared machine cannot preempt it) says so in its record."""
+    if not hasattr(os, "sched_getscheduler"):
+        return None
+    names = {getattr(os, n): n for n in ("SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE",
+                                         "SCHED_FIFO", "SCHED_RR") if hasattr(os, n)}
+    policy = os.sched_getscheduler(0)
+    prio = os.sched_getparam(0).sched_priority
+    return names.get(policy, str(policy)) + (f" priority {prio}" if prio else "")
+
+
 def environment():
     thp = read_text("/sys/kernel/mm/transparent_hugepage/enabled")
     try:
@@ -104,5 +116,6 @@ def environment():
         "env": {k: os.environ.get(k) for k in ENV_VARS},
         "transparent_hugepage": thp.strip() if thp else None,
         "loadavg_start": (read_text("/proc/loadavg") or "").strip(),
+        "scheduling": scheduling(),
         "fastnn_build": fastnn_build(),
     }

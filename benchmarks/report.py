@@ -61,7 +61,9 @@ changes them, they follow each suite's detail below.  Options:
 
 To see the effect of the machine's OpenBLAS settings, run the kernels once more
 without them: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py
---only kernels --label no-coretype`.
+--only kernels --label no-coretype`.  On a machine shared with other jobs, `chrt -f 50
+python benchmarks/run.py` (as root) runs everything at real-time priority, so that the
+other jobs preempt neither fastnn nor its peers; the summary's scheduling column shows it.
 
 Conventions everywhere: ratio = *peer time / fastnn time* (> 1: fastnn is faster),
 fastnn at 2 threads, the peer at its faster thread count (1 or 2); "median" is the
@@ -123,12 +125,12 @@ def _state(results, suite):
 def suites_table(results):
     """One line per suite: state, date, command, PASS / MISS counts, BLAS settings."""
     lines = ["| suite | state | finished | PASS / MISS / skipped rows | "
-             "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE | command |",
-             "|---|---|---|---|---|---|"]
+             "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE | scheduling | command |",
+             "|---|---|---|---|---|---|---|"]
     for suite in SUITES:
         rec, text = _state(results, suite)
         if rec is None:
-            lines.append(f"| {suite} | {text} | | | | |")
+            lines.append(f"| {suite} | {text} | | | | | |")
             continue
         rows = rec["rows"]
         count = " / ".join(str(sum(r["status"] == s for r in rows))
@@ -136,7 +138,8 @@ def suites_table(results):
         env = rec.get("env", {}).get("env", {})
         blas = ", ".join(str(env.get(k) or "unset")
                          for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))
-        lines.append(f"| {suite} | {text} | {rec['finished']} | {count} | {blas} | "
+        sched = rec.get("env", {}).get("scheduling") or "not recorded"
+        lines.append(f"| {suite} | {text} | {rec['finished']} | {count} | {blas} | {sched} | "
                      f"`{rec.get('command') or ''}` |")
     return "\n".join(lines)
 
