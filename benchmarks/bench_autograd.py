@@ -39,8 +39,10 @@ from _results import now, rows_from_harness, suite_record, write_record  # noqa:
 try:
     import torch
     import torch.nn.functional as TF
-except ImportError:
+    TORCH_SKIP = None
+except ImportError as exc:
     torch = TF = None
+    TORCH_SKIP = "torch not installed" if exc.name == "torch" else f"torch: {exc}"
 
 F32 = np.float32
 THREADS = (1, 2)
@@ -84,7 +86,7 @@ def fastnn_at(make, limit_blas=True):
 
 def torch_peers(make, family=T_AUTO):
     if torch is None:
-        return [Contender(family, None, skip="torch not installed")]
+        return [Contender(family, None, skip=TORCH_SKIP)]
 
     def at(t):
         fn = make()

@@ -61,9 +61,10 @@ changes them, they follow each suite's detail below.  Options:
 
 To see the effect of the machine's OpenBLAS settings, run the kernels once more
 without them: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py
---only kernels --label no-coretype`.  On a machine shared with other jobs, `chrt -f 50
-python benchmarks/run.py` (as root) runs everything at real-time priority, so that the
-other jobs preempt neither fastnn nor its peers; the summary's scheduling column shows it.
+--only kernels --label no-coretype`.  The summary's scheduling column shows how each
+suite's process was scheduled (e.g. a word2vec run at real-time priority, `chrt -f 50`,
+on a machine shared with other jobs: fine for two OpenMP threads on two cores, but not
+for a BLAS thread pool, whose spinning threads then starve each other).
 
 Conventions everywhere: ratio = *peer time / fastnn time* (> 1: fastnn is faster),
 fastnn at 2 threads, the peer at its faster thread count (1 or 2); "median" is the
