@@ -10,24 +10,27 @@ weight decay of the fused SGD kernel, L1 by a proximal soft-threshold after the 
 """
 import time
 import warnings
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
-from sklearn.utils.multiclass import (_check_partial_fit_first_call,
-                                      check_classification_targets)
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
-                                      column_or_1d, validate_data)
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.validation import (_assert_all_finite, _check_sample_weight,
+                                      check_is_fitted, column_or_1d, validate_data)
 from threadpoolctl import threadpool_limits
 
+from fastnn._kernels import linsgd as _linsgd
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import update as _update
 from fastnn._threads import resolve_threads
-from fastnn.linear_model._batches import LazySparseSGD, make_rows
+from fastnn.linear_model._batches import _IN_PLACE_MAX_OUTPUTS, LazySparseSGD, make_rows
+from fastnn.linear_model._labels import check_targets, classes_of, encode
 from fastnn.linear_model._schedule import LearningRate
 
 _DIVERGED = ("SGD produced non-finite weights (the training diverged): use a smaller "
@@ -122,7 +125,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         """
         self._warn_solver()
         X, y = self._validate_xy(X, y, reset=True)
-        classes = np.unique(y)
+        classes = classes_of(y)
         if classes.shape[0] < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the data, "
                              f"but the data contains only one class: {classes[0]!r}")
@@ -210,6 +213,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         from fastnn.linear_model._gradcheck import gradient_error
         check_is_fitted(self)
         X, y = self._validate_xy(X, y, reset=False)
+        self._assert_finite(X)
         sw = self._sample_weights(X, y, sample_weight)
         return gradient_error(self, X, self._encode(y), sw)
 
@@ -221,10 +225,21 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                                                  solver=self.solver), UserWarning)
 
     def _validate_xy(self, X, y, reset):
+        """Validated (X, y); a dense X is not yet checked for NaN / inf (see
+        `_assert_finite`): the fused epoch kernel reports them for free."""
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"),
-                             dtype=(np.float64, np.float32), reset=reset)
-        check_classification_targets(y)
-        return X, column_or_1d(y)
+                             dtype=(np.float64, np.float32), reset=reset,
+                             ensure_all_finite=False)
+        if sp.issparse(X):
+            self._assert_finite(X)
+        y = column_or_1d(y)
+        check_targets(y)
+        return X, y
+
+    def _assert_finite(self, X):
+        """scikit-learn's ValueError when X holds a NaN or an infinity."""
+        _assert_all_finite(X.data if sp.issparse(X) else X, input_name="X",
+                           estimator_name=type(self).__name__)
 
     def _penalty_split(self):
         """(C, l1_ratio) after `penalty`: C is inf when there is no penalty."""
@@ -243,11 +258,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode(self, y):
         """Class indices of y in classes_ (int32)."""
-        idx = np.searchsorted(self.classes_, y)
-        idx = np.clip(idx, 0, self.classes_.shape[0] - 1)
-        if not np.all(self.classes_[idx] == y):
-            raise ValueError("y contains labels not seen during fit")
-        return idx.astype(np.int32)
+        return encode(self.classes_, y)
 
     def _sample_weights(self, X, y, sample_weight):
         """Sample weights times class weights, float64 (None when all are 1)."""
@@ -309,6 +320,13 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         nt = resolve_threads(self.n_jobs, "n_jobs")
         rng = check_random_state(self.random_state)
         labels = self._encode(y)
+        K = self._n_outputs()
+        # dense X and few outputs: each epoch is one call of the fused kernel, which
+        # flags a non-finite logit; only then is X checked (saving a pass over X)
+        fused = not sp.issparse(X) and K <= _IN_PLACE_MAX_OUTPUTS and not (
+            self.early_stopping and stopping)
+        if not fused:
+            self._assert_finite(X)
         X_val = labels_val = None
         if self.early_stopping and stopping:
             X, X_val, labels, labels_val, sw = self._split_validation(X, labels, sw, rng)
@@ -316,7 +334,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         batch = min(200 if self.batch_size == "auto" else self.batch_size, n)
         rows = make_rows(X, batch, nt)
         dtype = rows.data.dtype if rows.sparse else rows.X.dtype
-        K = self._n_outputs()
+        n_batches = -(-n // batch)
 
         C, l1_ratio = self._penalty_split()
         S = n if sw is None else float(sw.sum())
@@ -355,12 +373,24 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         epoch = 0
         converged = False
         bar = self._progress_bar(epochs)
-        with threadpool_limits(limits=nt, user_api="blas"):
+        # BLAS runs only in the unfused dense products (and the validation logits)
+        blas = not fused or X_val is not None
+        with threadpool_limits(limits=nt, user_api="blas") if blas else nullcontext():
             for epoch in range(1, epochs + 1):
                 t0 = time.perf_counter()
                 order = rng.permutation(n) if self.shuffle else np.arange(n)
                 total = 0.0
-                for start in range(0, n, batch):
+                if fused:
+                    etas = np.fromiter((schedule.step() for _ in range(n_batches)),
+                                       np.float64, n_batches)
+                    icpt = self.fit_intercept
+                    total, bad = _linsgd.dense_epoch(
+                        rows.X, order.astype(np.int64, copy=False), labels, sw_norm, W,
+                        b if icpt else None, vW, vb if icpt else None, etas, batch,
+                        self.momentum, l2, l1, nt)
+                    if bad:     # a NaN / inf logit: bad input, or else divergence
+                        self._assert_finite(X)
+                for start in range(0, n if not fused else 0, batch):
                     idx = np.ascontiguousarray(order[start:start + batch], dtype=np.int64)
                     m = idx.shape[0]
                     zb, db_ = z[:m], dz[:m]
