@@ -160,15 +160,20 @@ typedef struct {
 } fnn_linsgd_task;
 
 #define FNN_DECLARE_LINSGD(REAL, SFX)                                                    \
-    /* W (K, F), b (K,) or NULL, VW (K, F) / Vb (K,) or NULL: updated in place;       */ \
+    /* W (K, F), b (K,) or NULL, VW (K, F) / Vb (K,) or NULL: updated in place; AW, Ab */ \
+    /* (shaped as W, b) zeros in, the mean of the epoch's iterates out, or NULL;      */ \
     /* X (n_rows, F), sw (n_rows,) or NULL; loss = the epoch's summed weighted loss,  */ \
     /* nonfinite = 1 if a logit was NaN / inf.  Returns 0, or -1 when out of memory.  */ \
-    int fnn_linsgd_dense_epoch_##SFX(REAL *W, REAL *b, REAL *VW, REAL *Vb, double *loss, \
-                                     int *nonfinite, const REAL *X, const REAL *sw,      \
+    int fnn_linsgd_dense_epoch_##SFX(REAL *W, REAL *b, REAL *VW, REAL *Vb, REAL *AW,     \
+                                     REAL *Ab, double *loss, int *nonfinite,             \
+                                     const REAL *X, const REAL *sw,                      \
                                      const fnn_linsgd_task *task, int n_threads);         \
     /* X (rows, F) -> out (n_out,) = ||X[i step]||^2 (double), n_out = ceil(rows/step) */ \
     void fnn_row_sq_norms_##SFX(double *out, const REAL *X, ptrdiff_t n_out,            \
-                                ptrdiff_t step, ptrdiff_t F, int n_threads);
+                                ptrdiff_t step, ptrdiff_t F, int n_threads);             \
+    /* a, w (n,): a += (w - a) frac, the running mean of iterates w (in place)        */ \
+    void fnn_running_mean_##SFX(REAL *a, const REAL *w, double frac, ptrdiff_t n,        \
+                                int n_threads);
 
 FNN_DECLARE_LINSGD(float, f32)
 FNN_DECLARE_LINSGD(double, f64)

@@ -18,15 +18,21 @@ def _problem(rng, dtype, K, n=157, F=37, batch=50, spare_rows=5):
     return X, labels, order, W, b, etas
 
 
-def _run(X, labels, order, sw, W, b, VW, Vb, etas, batch, momentum, l2, l1, nt):
+def _run(X, labels, order, sw, W, b, VW, Vb, etas, batch, momentum, l2, l1, nt,
+         average=False):
     got = [None if a is None else a.copy() for a in (W, b, VW, Vb)]
+    if average:
+        got += [np.zeros_like(W), None if b is None else np.zeros_like(b)]
+    else:
+        got += [None, None]
     loss, bad = linsgd.dense_epoch(X, order, labels, sw, *got, etas, batch, momentum, l2, l1,
                                    nt)
-    return got, loss, bad
+    return (got if average else got[:4]), loss, bad
 
 
 @pytest.mark.parametrize("K", [1, 2, 3, 5, 8])
-@pytest.mark.parametrize("variant", ["plain", "momentum_weights_l1", "no_intercept"])
+@pytest.mark.parametrize("variant", ["plain", "momentum_weights_l1", "no_intercept",
+                                     "average"])
 def test_epoch_matches_reference(dtype, n_threads, rng, K, variant):
     X, labels, order, W, b, etas = _problem(rng, dtype, K)
     sw = VW = Vb = None
@@ -39,16 +45,19 @@ def test_epoch_matches_reference(dtype, n_threads, rng, K, variant):
         momentum, l1 = 0.9, 0.02
     if variant == "no_intercept":
         b = None
+    average = variant == "average"
     got, loss, bad = _run(X, labels, order, sw, W, b, VW, Vb, etas, 50, momentum, l2, l1,
-                          n_threads)
+                          n_threads, average)
     want = ref.linear_sgd_epoch(X, order, labels, sw, W, b, VW, Vb, etas, 50, momentum, l2,
-                                l1)
-    for g, w in zip(got, want[:4]):
+                                l1, average)
+    want_loss, want = want[4], want[:4] + want[5:]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
         assert (g is None) == (w is None)
         if g is not None:
             assert g.dtype == dtype
             assert_close(g, w, dtype, scale=10)
-    assert_close(loss, want[4], dtype, scale=100)
+    assert_close(loss, want_loss, dtype, scale=100)
     assert not bad
 
 
@@ -59,10 +68,14 @@ def test_same_bits_on_any_thread_count_and_batch_edge_cases(dtype, rng, batch):
     VW, Vb = np.zeros_like(W), np.zeros_like(b)
     runs = [_run(X, labels, order, None, W, b, VW, Vb, etas, batch, 0.9, 1e-3, 0.0, nt)
             for nt in (1, 2, 3)]
-    for got, loss, _ in runs[1:]:
+    runs += [_run(X, labels, order, None, W, b, VW, Vb, etas, batch, 0.9, 1e-3, 0.0, nt,
+                  average=True)[:2] + (None,) for nt in (1, 2)]
+    for got, loss, _ in runs[1:3]:
         for g, w in zip(got, runs[0][0]):
             np.testing.assert_array_equal(g, w)
         assert loss == runs[0][1]
+    for g, w in zip(runs[3][0][4:], runs[4][0][4:]):    # the averages too
+        np.testing.assert_array_equal(g, w)
     want = ref.linear_sgd_epoch(X, order, labels, None, W, b, VW, Vb, etas, batch, 0.9, 1e-3,
                                 0.0)
     assert_close(runs[0][0][0], want[0], dtype, scale=10)
@@ -88,3 +101,11 @@ def test_row_sq_norms(dtype, n_threads, rng, step):
     linsgd.row_sq_norms(X, step, out, n_threads)
     want = np.einsum("ij,ij->i", X[::step].astype(np.float64), X[::step].astype(np.float64))
     np.testing.assert_allclose(out, want, rtol=1e-12)
+
+
+def test_running_mean(dtype, n_threads, rng):
+    a = rng.normal(size=1000).astype(dtype)
+    w = rng.normal(size=1000).astype(dtype)
+    want = a.astype(np.float64) + (w.astype(np.float64) - a) * 0.25
+    linsgd.running_mean(a, w, 0.25, n_threads)
+    assert_close(a, want, dtype)

@@ -157,14 +157,19 @@ cdef extern from "fastnn.h" nogil:
         Py_ssize_t n, F, K, batch
         double momentum, l2, l1
 
-    int fnn_linsgd_dense_epoch_f32(float *W, float *b, float *VW, float *Vb, double *loss,
-                                   int *nonfinite, const float *X, const float *sw,
-                                   const fnn_linsgd_task *task, int n_threads)
-    int fnn_linsgd_dense_epoch_f64(double *W, double *b, double *VW, double *Vb,
-                                   double *loss, int *nonfinite, const double *X,
+    int fnn_linsgd_dense_epoch_f32(float *W, float *b, float *VW, float *Vb, float *AW,
+                                   float *Ab, double *loss, int *nonfinite, const float *X,
+                                   const float *sw, const fnn_linsgd_task *task,
+                                   int n_threads)
+    int fnn_linsgd_dense_epoch_f64(double *W, double *b, double *VW, double *Vb, double *AW,
+                                   double *Ab, double *loss, int *nonfinite, const double *X,
                                    const double *sw, const fnn_linsgd_task *task,
                                    int n_threads)
     void fnn_row_sq_norms_f32(double *out, const float *X, Py_ssize_t n_out, Py_ssize_t step,
                               Py_ssize_t F, int n_threads)
     void fnn_row_sq_norms_f64(double *out, const double *X, Py_ssize_t n_out, Py_ssize_t step,
                               Py_ssize_t F, int n_threads)
+    void fnn_running_mean_f32(float *a, const float *w, double frac, Py_ssize_t n,
+                              int n_threads)
+    void fnn_running_mean_f64(double *a, const double *w, double frac, Py_ssize_t n,
+                              int n_threads)

@@ -64,6 +64,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         "eta0": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
+        "average": ["boolean"],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -74,7 +75,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                  fit_intercept=True, class_weight=None, random_state=None, solver=None,
                  max_iter=100, verbose=0, warm_start=False, n_jobs=None, batch_size="auto",
                  learning_rate="adaptive", eta0="auto", power_t=0.5, momentum=0.9,
-                 shuffle=True, early_stopping=False, validation_fraction=0.1,
+                 average=True, shuffle=True, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5):
         self.penalty = penalty
         self.C = C
@@ -93,6 +94,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         self.eta0 = eta0
         self.power_t = power_t
         self.momentum = momentum
+        self.average = average
         self.shuffle = shuffle
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -355,13 +357,17 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
 
         # sparse input with many more weights than a batch has non-zeros: update only
         # the batch's features (a random access each costs about what streaming 64
-        # weights does, measured); the L1 step stays eager
+        # weights does, measured); the L1 step and averaging stay eager
         lazy = None
-        if rows.sparse and not l1 and W.size > 64 * batch * rows.mean_row_nnz():
+        if (rows.sparse and not l1 and not self.average
+                and W.size > 64 * batch * rows.mean_row_nnz()):
             lazy = LazySparseSGD(rows, W, self.momentum, l2)
         gW, gb = np.empty_like(W), np.empty_like(b)
         vW = np.zeros_like(W) if self.momentum > 0 and lazy is None else None
         vb = np.zeros_like(b) if self.momentum > 0 else None
+        # average: the model is the mean of each epoch's iterates (the SGD path itself
+        # goes on from the last iterate W, b)
+        aW, ab = (np.zeros_like(W), np.zeros_like(b)) if self.average else (W, b)
         z = np.empty((batch, K), dtype)
         dz = np.empty((batch, K), dtype)
         targets = labels.astype(dtype) if K == 1 else None
@@ -373,20 +379,25 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         epoch = 0
         converged = False
         bar = self._progress_bar(epochs)
-        # BLAS runs only in the unfused dense products (and the validation logits)
-        blas = not fused or X_val is not None
+        # BLAS runs only in the unfused dense products (and the dense validation logits)
+        blas = not rows.sparse and (not fused or X_val is not None)
         with threadpool_limits(limits=nt, user_api="blas") if blas else nullcontext():
             for epoch in range(1, epochs + 1):
                 t0 = time.perf_counter()
                 order = rng.permutation(n) if self.shuffle else np.arange(n)
                 total = 0.0
+                if self.average:
+                    aW.fill(0)
+                    ab.fill(0)
                 if fused:
                     etas = np.fromiter((schedule.step() for _ in range(n_batches)),
                                        np.float64, n_batches)
                     icpt = self.fit_intercept
+                    avg = self.average
                     total, bad = _linsgd.dense_epoch(
                         rows.X, order.astype(np.int64, copy=False), labels, sw_norm, W,
-                        b if icpt else None, vW, vb if icpt else None, etas, batch,
+                        b if icpt else None, vW, vb if icpt else None,
+                        aW if avg else None, ab if avg and icpt else None, etas, batch,
                         self.momentum, l2, l1, nt)
                     if bad:     # a NaN / inf logit: bad input, or else divergence
                         self._assert_finite(X)
@@ -412,9 +423,13 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                         _update.sgd_update(b, gb, vb, eta, self.momentum, False, 0.0, nt)
                     if l1 > 0:      # proximal step of the L1 part: soft-threshold
                         np.copyto(W, np.sign(W) * np.maximum(np.abs(W) - eta * l1, 0))
+                    if self.average:    # running mean of the epoch's iterates
+                        frac = 1.0 / (start // batch + 1)
+                        _linsgd.running_mean(aW.reshape(-1), W.reshape(-1), frac, nt)
+                        _linsgd.running_mean(ab, b, frac, 1)
                 if lazy is not None:
                     lazy.fold()
-                if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                if not all(np.isfinite(a).all() for a in (W, b, aW, ab)):
                     raise ValueError(_DIVERGED)
                 objective = total / n + self._penalty_value(W, l2, l1)
                 losses.append(objective)
@@ -425,11 +440,11 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                 if not stopping:
                     continue
                 if X_val is not None:
-                    score = self._validation_score(rows, W, b, X_val, labels_val, nt)
+                    score = self._validation_score(rows, aW, ab, X_val, labels_val, nt)
                     scores.append(score)
                     improved = score > best_score + (self.tol or 0.0)
                     if score > best_score:
-                        best_score, best_params = score, (W.copy(), b.copy())
+                        best_score, best_params = score, (aW.copy(), ab.copy())
                 else:
                     improved = objective < best_loss - (self.tol or 0.0)
                     best_loss = min(best_loss, objective)
@@ -446,14 +461,14 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         if bar is not None:
             bar.close()
         if best_params is not None:
-            W, b = best_params
+            aW, ab = best_params
             self.best_validation_score_ = best_score
         if stopping and not converged and self.tol is not None:
             warnings.warn(f"{type(self).__name__}: the stopping test (tol={self.tol}) was "
                           f"not met in max_iter={self.max_iter} epochs; increase max_iter",
                           ConvergenceWarning)
-        self.coef_ = rows.coef_from_weights(W)
-        self.intercept_ = b if self.fit_intercept else np.zeros_like(b)
+        self.coef_ = rows.coef_from_weights(aW)
+        self.intercept_ = ab.copy() if self.fit_intercept else np.zeros_like(b)
         previous = int(self.n_iter_[0]) if (keep_schedule and hasattr(self, "n_iter_")) else 0
         self.n_iter_ = np.array([previous + epoch], dtype=np.int32)
         self.loss_curve_ = np.asarray(losses, dtype=np.float64)
