@@ -9,5 +9,13 @@
 #define LIN_INLINE static inline
 #endif
 
+/* a thread waiting for the previous batch's update yields its core after a few polls */
+#if defined(__unix__) || defined(__APPLE__)
+#include <sched.h>
+#define FNN_LIN_YIELD() sched_yield()
+#else
+#define FNN_LIN_YIELD() ((void)0)
+#endif
+
 #define FNN_TEMPLATE "linsgd.inc"
 #include "fnn_instantiate.h"
