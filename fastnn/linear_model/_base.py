@@ -7,6 +7,11 @@ Training objective (scikit-learn's, with s_i the sample times class weight, S = 
 (the intercept is not penalised).  Each update steps along an unbiased mini-batch estimate
 of grad J: (1/B) sum_batch (n s_i / S) grad loss_i + the penalty's gradient (L2 through the
 weight decay of the fused SGD kernel, L1 by a proximal soft-threshold after the step).
+With average=True the model is the mean of each epoch's iterates.
+
+Dense X with at most 32 outputs runs each epoch as one call of the fused kernel
+(`fastnn._kernels.linsgd.dense_epoch`, csrc/linsgd.inc); other inputs run the batch loop
+here on the product kernels of `_batches`.
 """
 import time
 import warnings

@@ -92,7 +92,8 @@ _PARAMETERS = """
         Epochs run (summed over partial_fit calls), shaped as scikit-learn's.
     loss_curve_ : ndarray of float64
         Training objective (mean weighted loss + penalty) of every epoch, averaged over
-        the epoch's mini-batches before their updates.
+        the epoch's mini-batches before their updates: the objective along the SGD
+        iterates (with average=True the model, their mean, is usually lower).
     validation_scores_ : ndarray of float64
         Validation accuracy per epoch (early_stopping only).
     best_validation_score_ : float
