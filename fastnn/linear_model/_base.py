@@ -232,13 +232,11 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                                                  solver=self.solver), UserWarning)
 
     def _validate_xy(self, X, y, reset):
-        """Validated (X, y); a dense X is not yet checked for NaN / inf (see
-        `_assert_finite`): the fused epoch kernel reports them for free."""
+        """Validated (X, y), X not yet checked for NaN / inf: `_train` does it with
+        `_assert_finite`, or for free in the fused epoch kernel (which flags them)."""
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"),
                              dtype=(np.float64, np.float32), reset=reset,
                              ensure_all_finite=False)
-        if sp.issparse(X):
-            self._assert_finite(X)
         y = column_or_1d(y)
         check_targets(y)
         return X, y
