@@ -425,7 +425,8 @@ def linear_sgd_epoch(X, order, labels, sample_weight, W, b, VW, Vb, etas, batch_
         rows = order[start:start + batch_size]
         m = rows.shape[0]
         z = X[rows] @ W.T + (0.0 if b is None else b)
-        sw = np.ones(m) if sample_weight is None else np.asarray(sample_weight, np.float64)[rows]
+        sw = (np.ones(m) if sample_weight is None
+              else np.asarray(sample_weight, np.float64)[rows])
         if W.shape[0] == 1:
             mean, g = binary_cross_entropy_with_logits(z[:, 0], labels[rows], sw)
             g = g[:, None]

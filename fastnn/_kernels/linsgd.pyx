@@ -23,8 +23,8 @@ def dense_epoch(const floating[:, ::1] X, const int64_t[::1] order, const int32_
     W (K, F) and b (K,) (None: no intercept) and the velocities VW, Vb (None: no
     momentum) are updated in place; AW, Ab (zeros, shaped as W, b) receive the mean of
     the epoch's iterates (None: no averaging).  K = 1 is the sigmoid loss of labels
-    0 / 1, K >= 2 the softmax loss.  etas holds one step size per batch.  Returns (summed weighted
-    loss, True if a logit was NaN or infinite)."""
+    0 / 1, K >= 2 the softmax loss.  etas holds one step size per batch.  Returns
+    (summed weighted loss, True if a logit was NaN or infinite)."""
     cdef fnn_linsgd_task task
     cdef double loss = 0
     cdef int bad = 0, status
