@@ -19,7 +19,7 @@ TINY = ["the cat sat on the mat .", "the dog sat on the log .", "a cat saw a dog
 
 def tiny_model(**kw):
     args = dict(embedding_dim=4, hidden_size=6, epochs=3, learning_rate=0.5, bptt=3,
-                batch_size=2, random_state=0, n_jobs=1)
+                batch_size=2, warmup=0, random_state=0, n_jobs=1)
     args.update(kw)
     return RNNLM(**args).fit(TINY)
 
@@ -207,6 +207,18 @@ def test_clipping_changes_training_and_none_disables_it():
     np.testing.assert_array_equal(free.loss_curve_, loose.loss_curve_)
     # steps of norm <= lr * 1e-7: the weights, hence the loss, barely move
     assert np.ptp(clipped.loss_curve_) < 1e-4 < np.ptp(free.loss_curve_)
+
+
+def test_warmup_ramps_the_first_steps_only():
+    kw = dict(epochs=3, momentum=0.0, lr_schedule="constant")
+    none = tiny_model(warmup=0, **kw)
+    # warmup=1: the first step already at the full rate, the same training exactly
+    np.testing.assert_array_equal(tiny_model(warmup=1, **kw).net_.params, none.net_.params)
+    slow = tiny_model(warmup=1000, **kw)            # every step of this run ramps up
+    assert np.ptp(slow.loss_curve_) < np.ptp(none.loss_curve_)
+    assert not np.array_equal(slow.net_.params, none.net_.params)
+    with pytest.raises(ValueError, match="warmup"):
+        RNNLM(warmup=-1).fit(TINY)
 
 
 def test_validation_curve_and_early_stopping_keeps_best():

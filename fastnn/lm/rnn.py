@@ -52,9 +52,15 @@ class RNNLM(NeuralLM):
         Heavy-ball momentum (PyTorch form: v = momentum v + g, p -= lr v).
     weight_decay : float, default=0.0
         L2 coefficient added to every gradient.
-    clip_grad_norm : float or None, default=1.0
+    clip_grad_norm : float or None, default=0.25
         Rescale the whole gradient (all parameters together) to this 2-norm when it
         is larger; None disables clipping.
+    warmup : int, default=100
+        The first `warmup` SGD steps (windows) of training take the rate up linearly,
+        learning_rate * k / warmup at step k; 0 starts at the full rate.  Without
+        it, momentum SGD at learning_rate >= 0.5 can blow the recurrent weights up in
+        the first windows (the hidden units saturate and the model does not recover
+        within the epoch).
     epochs : int, default=5
     early_stopping : bool, default=False
         Stop when the validation perplexity has not improved for `patience` epochs
@@ -101,11 +107,12 @@ class RNNLM(NeuralLM):
         "activation": [StrOptions({"tanh", "relu"})],
         "bptt": [Interval(Integral, 1, None, closed="left")],
         "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "warmup": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(self, embedding_dim=64, hidden_size=256, num_layers=1, activation="tanh",
                  *, bptt=35, batch_size=32, learning_rate=0.5, lr_schedule="linear",
-                 momentum=0.9, weight_decay=0.0, clip_grad_norm=1.0, epochs=5,
+                 momentum=0.9, weight_decay=0.0, clip_grad_norm=0.25, warmup=100, epochs=5,
                  early_stopping=False, patience=2, min_count=1, max_vocab_size=None,
                  random_state=None, n_jobs=None, dtype=np.float32, verbose=False,
                  lowercase=True):
@@ -120,6 +127,7 @@ class RNNLM(NeuralLM):
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
+        self.warmup = warmup
         self.epochs = epochs
         self.early_stopping = early_stopping
         self.patience = patience
@@ -168,6 +176,7 @@ class RNNLM(NeuralLM):
         momentum, wd = float(self.momentum), float(self.weight_decay)
         clip = None if self.clip_grad_norm is None else float(self.clip_grad_norm)
         kt = _KERNEL_THREADS
+        warmup, steps = int(self.warmup), [0]
 
         def epoch(lr, bar):
             streams = Streams(ids, starts, self.batch_size, vocab.bos_id,
@@ -182,8 +191,10 @@ class RNNLM(NeuralLM):
                     n_real = int(weights.sum())
                     if n_real == 0:
                         continue
+                steps[0] += 1
+                step_lr = lr * min(1.0, steps[0] / warmup) if warmup else lr
                 loss, state = net.sgd_window(streams.inputs[t0:t1], targets,
-                                             streams.keep[t0:t1], weights, state, lr,
+                                             streams.keep[t0:t1], weights, state, step_lr,
                                              momentum, wd, velocity, clip, kt)
                 total += loss * n_real
                 if bar is not None:
