@@ -1,10 +1,14 @@
 """Training throughput of the Elman RNN language model: fastnn against PyTorch CPU.
 
     python benchmarks/bench_rnn.py [--budget SECONDS] [--quick] [--out FILE]
+    python benchmarks/bench_rnn.py --quality [--max-vocab-size 10000] [--threads 1]
+                                   [--processes 1]
 
-Not a pytest file: it runs the case through `_harness.run_case` (interleaved rounds,
-every peer timed between two fastnn calls, foreign load filtered), prints a Markdown
-table and writes it to benchmarks/results/rnn.md.
+Not a pytest file.  Speed (the default): it runs the case through `_harness.run_case`
+(interleaved rounds, every peer timed between two fastnn calls, foreign load filtered),
+prints a Markdown table and writes it to benchmarks/results/rnn.md.  Quality
+(`--quality`): full-corpus perplexity of RNNLM against FeedForwardLM and the Kneser-Ney
+trigram, see `quality_main` (benchmarks/results/rnn_quality.md and .json).
 
 The model: vocabulary V = 10,000, embedding 64, one tanh RNN layer of 256 units, a
 softmax over V; truncated BPTT over windows of 35 steps of 32 parallel streams (1,120
@@ -171,12 +175,142 @@ def rnn_case():
                 note="plain SGD + global-norm clipping, float32"), tokens
 
 
+# ------------------------------------------------------------------ quality (--quality)
+def _count_ngram_entries(ngram):
+    """Stored numbers of a fitted NGramLM: one probability term per n-gram of every
+    order and one back-off weight per context (its 'parameters')."""
+    return int(ngram.n_grams_.sum()) + int(sum(k.shape[0] for k in ngram._ctx_keys))
+
+
+QUALITY_MODELS = ("NGramLM(order=3), Kneser-Ney", "FeedForwardLM (context 3)", "RNNLM")
+
+
+def quality_row(name, max_vocab_size, threads):
+    """Fit one of QUALITY_MODELS (its defaults, `max_vocab_size` words, random_state 0,
+    `threads` BLAS threads) on the WEB Bible train split, score the test split:
+    (row dict, vocabulary itos)."""
+    import time
+    from fastnn.datasets import load_web_bible
+    from fastnn.lm import FeedForwardLM, NGramLM, RNNLM
+    bible = load_web_bible()
+    vocab = dict(max_vocab_size=max_vocab_size)
+    neural = dict(random_state=0, n_jobs=threads, **vocab)
+    make = dict(zip(QUALITY_MODELS, (lambda: NGramLM(order=3, **vocab),
+                                     lambda: FeedForwardLM(**neural),
+                                     lambda: RNNLM(**neural))))[name]
+    lm = make()
+    t0 = time.perf_counter()
+    if isinstance(lm, NGramLM):
+        lm.fit(bible.train)
+    else:
+        lm.fit(bible.train, validation=bible.validation)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ppl = lm.perplexity(bible.test)
+    row = {"model": name, "test_perplexity": ppl, "train_seconds": fit_s,
+           "test_seconds": time.perf_counter() - t0}
+    if isinstance(lm, NGramLM):
+        row.update(parameters=_count_ngram_entries(lm), epochs=None,
+                   n_train_tokens=int(lm.n_tokens_), n_train_lines=len(bible.train),
+                   settings={"order": 3, **vocab})
+    else:
+        settings = {k: v for k, v in lm.get_params().items()
+                    if k not in ("verbose", "n_jobs", "dtype")}
+        settings["dtype"] = np.dtype(lm.dtype).name
+        row.update(parameters=int(lm.net_.params.size), epochs=int(lm.n_epochs_),
+                   validation_perplexity=[float(v) for v in lm.validation_perplexity_curve_],
+                   training_loss=[float(v) for v in lm.loss_curve_],
+                   learning_rates=[float(v) for v in lm.learning_rates_],
+                   settings=settings)
+    print(f"{name}: test perplexity {ppl:.2f}, {fit_s:.0f} s", flush=True)
+    return row, list(lm.vocabulary_.itos)
+
+
+def quality_main(max_vocab_size, threads, out_md, processes=1):
+    """Train NGramLM(order=3), FeedForwardLM and RNNLM, each with its defaults and the
+    same vocabulary (`max_vocab_size` words of the train split, min_count 1), on the
+    WEB Bible train split (the validation split is scored after every neural epoch:
+    the curve, and the plateau schedule / early stopping when a default uses them),
+    then score the test split; `processes` > 1 trains the models in that many
+    processes at once (spawned).  Prints a markdown table and writes it to `out_md`,
+    and the same numbers to the .json next to it."""
+    import json
+    args = [(name, max_vocab_size, threads) for name in QUALITY_MODELS]
+    if processes > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(processes, multiprocessing.get_context("spawn")) as ex:
+            results = list(ex.map(quality_row, *zip(*args)))
+    else:
+        results = [quality_row(*a) for a in args]
+    rows, itos = [r for r, _ in results], results[0][1]
+    for row, other in results[1:]:
+        if other != itos:
+            raise RuntimeError(f"{row['model']}: the vocabulary differs from the trigram's")
+    n_tokens = rows[0]["n_train_tokens"]
+    load = os.getloadavg()
+    n_train = rows[0]["n_train_lines"]
+    lines = [
+        f"## Full-corpus quality: RNNLM vs FeedForwardLM vs Kneser-Ney trigram "
+        f"(`python benchmarks/bench_rnn.py --quality`, {datetime.date.today().isoformat()})",
+        "",
+        f"WEB Bible (`fastnn.datasets.load_web_bible`): trained on the train split "
+        f"({n_train:,} lines, {n_tokens:,} predicted tokens), validation split scored after each neural epoch, test split reported.  "
+        f"Every model with its defaults and the same vocabulary: the "
+        f"{max_vocab_size:,} most frequent training words (min_count 1) + specials, "
+        f"V = {len(itos):,}.  random_state 0, {threads} BLAS thread(s) per model, "
+        f"{processes} model(s) trained at a time; train seconds "
+        f"on a shared {os.cpu_count()}-CPU machine (load average at the end "
+        f"{load[0]:.1f}): not a speed measurement.",
+        "",
+        "| model | test perplexity | parameters | epochs | train seconds |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['test_perplexity']:.2f} | {r['parameters']:,} | "
+                     f"{r['epochs'] if r['epochs'] is not None else '-'} | "
+                     f"{r['train_seconds']:.0f} |")
+    lines += ["", "Parameters: the weights of the neural models; for the trigram the stored "
+              "numbers (a probability term per n-gram of every order and a back-off weight "
+              "per context).", ""]
+    for r in rows[1:]:
+        lines.append(f"- {r['model']}: validation perplexity per epoch "
+                     f"{[round(v, 2) for v in r['validation_perplexity']]}, learning rate "
+                     f"{[round(v, 4) for v in r['learning_rates']]}")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(os.path.dirname(os.path.abspath(out_md)), exist_ok=True)
+    with open(out_md, "w") as f:
+        f.write(text)
+    meta = {"date": datetime.date.today().isoformat(), "max_vocab_size": max_vocab_size,
+            "V": len(itos), "threads": threads, "processes": processes, "random_state": 0,
+            "load_average_end": load[0], "models": rows}
+    with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget", type=float, default=30.0, help="seconds of rounds (30)")
     ap.add_argument("--quick", action="store_true", help="3 s of rounds")
-    ap.add_argument("--out", default=os.path.join(HERE, "results", "rnn.md"))
+    ap.add_argument("--out", default=None,
+                    help="markdown output (results/rnn.md; with --quality "
+                         "results/rnn_quality.md, the JSON next to it)")
+    ap.add_argument("--quality", action="store_true",
+                    help="full-corpus test perplexity: RNNLM vs FeedForwardLM vs KN trigram")
+    ap.add_argument("--max-vocab-size", type=int, default=10_000,
+                    help="--quality: the vocabulary of all three models (10000)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="--quality: BLAS threads per model (1)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="--quality: models trained at once, each in its own process (1)")
     args = ap.parse_args()
+    if args.quality:
+        quality_main(args.max_vocab_size, args.threads,
+                     args.out or os.path.join(HERE, "results", "rnn_quality.md"),
+                     args.processes)
+        return
+    args.out = args.out or os.path.join(HERE, "results", "rnn.md")
     case, tokens = rnn_case()
     res = run_case(_NoBenchmark(), case, budget=3.0 if args.quick else args.budget,
                    min_rounds=5, max_rounds=200, wait_idle=0.0 if args.quick else 10.0)
