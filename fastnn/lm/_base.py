@@ -147,6 +147,24 @@ class NeuralLM(BaseEstimator):
         return (np.ascontiguousarray(ids, dtype=np.int32),
                 np.ascontiguousarray(starts, dtype=np.int64))
 
+    def _fit_data(self, corpus, validation):
+        """The start of every fit: forget the last one, learn the vocabulary of corpus
+        and encode it.  Returns (vocabulary, ids, starts, validation's (ids, starts) or
+        None)."""
+        if self.early_stopping and validation is None:
+            raise ValueError("early_stopping=True needs a validation corpus: "
+                             "fit(corpus, validation=...)")
+        for name in ("vocabulary_", "loss_curve_", "n_epochs_", "net_"):
+            self.__dict__.pop(name, None)
+        sentences = self._sentences(corpus, "corpus")
+        vocab = self._fit_vocabulary(sentences)
+        ids, starts = self._encode(sentences, "corpus")
+        del sentences
+        val = None
+        if validation is not None:
+            val = self._encode(self._sentences(validation, "validation"), "validation")
+        return vocab, ids, starts, val
+
     _FITTED = ("vocabulary_", "n_epochs_")     # attributes a fitted model has
 
     def _check_fitted(self):

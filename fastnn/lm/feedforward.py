@@ -289,19 +289,8 @@ class FeedForwardLM(NeuralLM):
         dtype = float_dtype(self.dtype)
         hidden = _hidden_sizes(self.hidden_sizes)
         nt = resolve_threads(self.n_jobs, "n_jobs")
-        if self.early_stopping and validation is None:
-            raise ValueError("early_stopping=True needs a validation corpus: "
-                             "fit(corpus, validation=...)")
-        for name in ("vocabulary_", "loss_curve_", "n_epochs_", "net_"):
-            self.__dict__.pop(name, None)
-        sentences = self._sentences(corpus, "corpus")
-        vocab = self._fit_vocabulary(sentences)
-        ids, starts = self._encode(sentences, "corpus")
-        del sentences
+        vocab, ids, starts, val = self._fit_data(corpus, validation)
         contexts, targets = self._windows(ids, starts)
-        if validation is not None:
-            val_ids, val_starts = self._encode(self._sentences(validation, "validation"),
-                                               "validation")
         rng = np.random.RandomState(self.random_state)
         net = FFNet(len(vocab), self.context_size, self.embedding_dim, hidden,
                     self.activation, dtype)
@@ -326,8 +315,7 @@ class FeedForwardLM(NeuralLM):
                         since = 0
             return total / N
 
-        self._train(net, epoch, None if validation is None else (val_ids, val_starts), N,
-                    nt)
+        self._train(net, epoch, val, N, nt)
         return self
 
     def _windows(self, ids, starts):

@@ -167,18 +167,7 @@ class RNNLM(NeuralLM):
         if self.num_layers != 1:
             raise ValueError(f"num_layers must be 1 (one recurrent layer; deeper stacks are "
                              f"not implemented), got {self.num_layers}")
-        if self.early_stopping and validation is None:
-            raise ValueError("early_stopping=True needs a validation corpus: "
-                             "fit(corpus, validation=...)")
-        for name in ("vocabulary_", "loss_curve_", "n_epochs_", "net_"):
-            self.__dict__.pop(name, None)
-        sentences = self._sentences(corpus, "corpus")
-        vocab = self._fit_vocabulary(sentences)
-        ids, starts = self._encode(sentences, "corpus")
-        del sentences
-        if validation is not None:
-            val_ids, val_starts = self._encode(self._sentences(validation, "validation"),
-                                               "validation")
+        vocab, ids, starts, val = self._fit_data(corpus, validation)
         rng = np.random.RandomState(self.random_state)
         net = RNNNet(len(vocab), self.embedding_dim, self.hidden_size, self.activation,
                      dtype)
@@ -218,8 +207,7 @@ class RNNLM(NeuralLM):
                 bar.update(since)
             return total / N
 
-        self._train(net, epoch, None if validation is None else (val_ids, val_starts), N,
-                    nt)
+        self._train(net, epoch, val, N, nt)
         return self
 
     def _publish(self, net):
