@@ -106,6 +106,21 @@ def real_scalar(x, name, *, low=None, low_open=False, high=None, high_open=False
     return float(x)
 
 
+def float_dtype(dtype, name="dtype", *, allow_none=False):
+    """np.float32 or np.float64 as a NumPy dtype, from a type, dtype or name (None kept
+    as None when allow_none)."""
+    if allow_none and dtype is None:
+        return None
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be {'None, ' if allow_none else ''}np.float32 or "
+                         f"np.float64, got {dtype!r}")
+    return d
+
+
 def int_scalar(x, name, *, low=None, allow_none=False):
     """x as a Python int (>= low when given); None passes through with allow_none."""
     if x is None and allow_none:

@@ -37,6 +37,7 @@ from threadpoolctl import ThreadpoolController
 
 from fastnn import optim
 from fastnn._threads import resolve_threads
+from fastnn._validation import float_dtype
 from fastnn.nn import CSRRows, FeedForward
 
 _STOCHASTIC = ("sgd", "adam")
@@ -62,19 +63,6 @@ def _blas_threads(n):
     if _controller is None:
         _controller = ThreadpoolController()
     return _controller.limit(limits=n, user_api="blas")
-
-
-def _float_dtype(dtype):
-    """None, or np.float32 / np.float64 given as a type, dtype or name."""
-    if dtype is None:
-        return None
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        d = None
-    if d not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be None, np.float32 or np.float64, got {dtype!r}")
-    return d
 
 
 def _as_source(X, dtype):
@@ -197,7 +185,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                              Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [None, Integral],
-        "dtype": "no_validation",        # checked by _float_dtype
+        "dtype": "no_validation",        # checked by float_dtype
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
@@ -422,7 +410,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
         if np.any(np.array(hidden) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
-        want_dtype = _float_dtype(self.dtype)
+        want_dtype = float_dtype(self.dtype, allow_none=True)
         n_jobs_threads = resolve_threads(self.n_jobs, "n_jobs")
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         if not first_pass and want_dtype is None:

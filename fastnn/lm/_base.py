@@ -60,16 +60,6 @@ COMMON_CONSTRAINTS = {
 }
 
 
-def float_dtype(dtype):
-    """np.float32 or np.float64 as a NumPy dtype, from a type, dtype or name."""
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        d = None
-    if d not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
-    return d
-
 
 class LRSchedule:
     """The learning rate of each epoch.

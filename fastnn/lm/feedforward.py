@@ -19,7 +19,8 @@ from fastnn._kernels import embedding as _emb
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import update as _update
 from fastnn._threads import _blas_controller, resolve_threads
-from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM, float_dtype,
+from fastnn._validation import float_dtype
+from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM,
                              gradient_check_error, next_token_probabilities)
 from fastnn.nn import Activation, Linear
 

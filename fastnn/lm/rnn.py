@@ -17,7 +17,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastnn._threads import _blas_controller, resolve_threads
-from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM, float_dtype,
+from fastnn._validation import float_dtype
+from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM,
                              gradient_check_error, next_token_probabilities)
 from fastnn.lm._rnn_net import RNNNet, Streams
 
