@@ -349,7 +349,10 @@ class Word2Vec:
         time: with several threads the kernel trains them in per-thread copies (a copy and
         a base, merged every max(1k, rows) words), so that their cache lines do not bounce
         between cores.  Measured on the WEB Bible (V = 7.8k), 2 threads: 0.79M words/s
-        with no copies, 1.27M with the top 1,024 rows, 1.66M with all (1 thread: 0.95M)."""
+        with no copies, 1.27M with the top 1,024 rows, 1.66M with all (1 thread: 0.95M).
+        None on one thread (the kernel keeps no copies there; no sort of the vocabulary)."""
+        if n_threads == 1:
+            return None
         per_row = 2 * n_threads * self.syn1neg.shape[1] * self.syn1neg.itemsize
         top = np.argsort(-self._counts, kind="stable")[:max(1024, _HOT_BYTES // per_row)]
         return np.ascontiguousarray(top, dtype=np.int32)
