@@ -23,6 +23,7 @@ FAMILIES = {
     "openmp": ["threads.c"],
     "sgns": ["sgns.c"],
     "linsgd": ["linsgd.c"],
+    "linsparse": ["linsparse.c"],
     "rnn": ["rnn.c", "activations.c", "dense.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"

@@ -181,4 +181,31 @@ typedef struct {
 FNN_DECLARE_LINSGD(float, f32)
 FNN_DECLARE_LINSGD(double, f64)
 
+/* linsparse.c: one epoch of mini-batch SGD of a linear classifier on a CSR X with lazy
+ * updates (see linsparse.inc).  K = 1: the sigmoid loss of labels 0 / 1; K >= 2: softmax. */
+typedef struct {
+    const int64_t *order;   /* (n,) the rows of X in training order */
+    const int32_t *labels;  /* (n_rows,) the class of every row of X, in [0, max(K, 2)) */
+    const double *etas;     /* (ceil(n / batch),) the step size of every update */
+    const int32_t *bounds;  /* (P + 1,) column blocks: 0 = bounds[0] <= .. <= bounds[P] = F */
+    ptrdiff_t n, F, K, batch, P;
+    ptrdiff_t window;       /* steps between catch-ups of every weight (speed only) */
+    ptrdiff_t grain;        /* batch non-zeros x K per thread, at least (speed only) */
+    double momentum, l2;
+} fnn_linsparse_task;
+
+#define FNN_DECLARE_LINSPARSE(REAL, SFX)                                                 \
+    /* WT (F, K), b (K,) or NULL, VT (F, K) / Vb (K,) or NULL: updated in place; AT, Ab */ \
+    /* (shaped as WT, b) the mean of the epoch's iterates out, or NULL; X as CSR with   */ \
+    /* sorted indices, sw (n_rows,) or NULL; loss = the epoch's summed weighted loss,   */ \
+    /* nonfinite = 1 if a logit was NaN / inf.  Returns 0, or -1 when out of memory.    */ \
+    int fnn_linsparse_epoch_##SFX(REAL *WT, REAL *b, REAL *VT, REAL *Vb, REAL *AT,      \
+                                  REAL *Ab, double *loss, int *nonfinite,                \
+                                  const REAL *data, const int32_t *indices,              \
+                                  const int64_t *indptr, const REAL *sw,                 \
+                                  const fnn_linsparse_task *task, int n_threads);
+
+FNN_DECLARE_LINSPARSE(float, f32)
+FNN_DECLARE_LINSPARSE(double, f64)
+
 #endif

@@ -175,3 +175,24 @@ cdef extern from "fastnn.h" nogil:
                               int n_threads)
     void fnn_running_mean_f64(double *a, const double *w, double frac, Py_ssize_t n,
                               int n_threads)
+
+cdef extern from "fastnn.h" nogil:
+    # linsparse.c
+    ctypedef struct fnn_linsparse_task:
+        const int64_t *order
+        const int32_t *labels
+        const double *etas
+        const int32_t *bounds
+        Py_ssize_t n, F, K, batch, P, window, grain
+        double momentum, l2
+
+    int fnn_linsparse_epoch_f32(float *WT, float *b, float *VT, float *Vb, float *AT,
+                                float *Ab, double *loss, int *nonfinite, const float *data,
+                                const int32_t *indices, const int64_t *indptr,
+                                const float *sw, const fnn_linsparse_task *task,
+                                int n_threads)
+    int fnn_linsparse_epoch_f64(double *WT, double *b, double *VT, double *Vb, double *AT,
+                                double *Ab, double *loss, int *nonfinite, const double *data,
+                                const int32_t *indices, const int64_t *indptr,
+                                const double *sw, const fnn_linsparse_task *task,
+                                int n_threads)

@@ -1,0 +1,75 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""One epoch of mini-batch SGD for the linear classifiers on a CSR X, with lazy updates
+(see csrc/linsparse.inc)."""
+from cython cimport floating
+from libc.stdint cimport int32_t, int64_t
+from fastnn._kernels.cfastnn cimport *
+
+
+cdef inline floating *_vec_or_null(floating[::1] a) noexcept nogil:
+    return NULL if a is None else &a[0]
+
+
+cdef inline floating *_mat_or_null(floating[:, ::1] a) noexcept nogil:
+    return NULL if a is None else &a[0, 0]
+
+
+def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
+              const int64_t[::1] indptr, const int64_t[::1] order,
+              const int32_t[::1] labels, const floating[::1] sample_weight,
+              const int32_t[::1] bounds, floating[:, ::1] WT, floating[::1] b,
+              floating[:, ::1] VT, floating[::1] Vb, floating[:, ::1] AT, floating[::1] Ab,
+              const double[::1] etas, Py_ssize_t batch_size, double momentum, double l2,
+              int n_threads, Py_ssize_t window=128, Py_ssize_t grain=16384):
+    """One epoch over the rows `order` of the CSR X (data, indices sorted within each
+    row, indptr) in mini-batches of batch_size.
+
+    WT (F, K) (a feature per row) and b (K,) (None: no intercept) and the velocities VT,
+    Vb (None: no momentum) are updated in place; AT, Ab (shaped as WT, b) receive the
+    mean of the epoch's iterates (None: no averaging).  bounds (P + 1,) cuts the
+    features into P blocks (0 = bounds[0] <= ... <= bounds[P] = F): the parallel split,
+    which does not change the result.  K = 1 is the sigmoid loss of labels 0 / 1,
+    K >= 2 the softmax loss.  etas holds one step size per batch.  window (steps
+    between catch-ups of every weight) and grain (batch non-zeros times K per thread,
+    at least) change the speed only.  Returns (summed weighted loss, True if a logit
+    was NaN or infinite)."""
+    cdef fnn_linsparse_task task
+    cdef double loss = 0
+    cdef int bad = 0, status = 0
+    cdef const floating *sw = NULL
+    cdef const floating *d = NULL
+    cdef const int32_t *ind = NULL
+    if order.shape[0] == 0:
+        return 0.0, False
+    if sample_weight is not None:
+        sw = &sample_weight[0]
+    if data.shape[0]:
+        d = &data[0]
+        ind = &indices[0]
+    task.order = &order[0]
+    task.labels = &labels[0]
+    task.etas = &etas[0]
+    task.bounds = &bounds[0]
+    task.n = order.shape[0]
+    task.F = WT.shape[0]
+    task.K = WT.shape[1]
+    task.batch = batch_size
+    task.P = bounds.shape[0] - 1
+    task.window = window
+    task.grain = grain
+    task.momentum = momentum
+    task.l2 = l2
+    with nogil:
+        if floating is float:
+            status = fnn_linsparse_epoch_f32(&WT[0, 0], _vec_or_null(b), _mat_or_null(VT),
+                                             _vec_or_null(Vb), _mat_or_null(AT),
+                                             _vec_or_null(Ab), &loss, &bad, d, ind,
+                                             &indptr[0], sw, &task, n_threads)
+        else:
+            status = fnn_linsparse_epoch_f64(&WT[0, 0], _vec_or_null(b), _mat_or_null(VT),
+                                             _vec_or_null(Vb), _mat_or_null(AT),
+                                             _vec_or_null(Ab), &loss, &bad, d, ind,
+                                             &indptr[0], sw, &task, n_threads)
+    if status != 0:
+        raise MemoryError("csr_epoch: out of memory")
+    return loss, bool(bad)

@@ -1,0 +1,171 @@
+"""The lazy CSR SGD epoch kernel of the linear models (fastnn._kernels.linsparse)
+against its eager NumPy reference (fastnn.reference.linear_sgd_epoch_csr)."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastnn import reference as ref
+from fastnn._kernels import linsparse
+from conftest import assert_close
+
+
+def _problem(rng, dtype, K, n=157, F=60, density=0.08, spare_rows=5):
+    rows = n + spare_rows
+    X = sp.random(rows, F, density=density, random_state=int(rng.integers(1 << 30)),
+                  format="csr", dtype=np.float64)
+    X.data = rng.normal(size=X.data.shape)
+    X = X.tolil()
+    X[3, :] = 0                 # empty rows
+    X[10, :] = 0
+    X[:, 7] = 0                 # columns no row touches
+    X[:, F - 1] = 0
+    X = X.tocsr().astype(dtype)
+    X.sort_indices()
+    labels = rng.integers(0, max(K, 2), size=rows).astype(np.int32)
+    order = rng.permutation(rows)[:n].astype(np.int64)   # not every row
+    W = (0.1 * rng.normal(size=(K, F))).astype(dtype)
+    b = rng.normal(size=K).astype(dtype)
+    return X, labels, order, W, b
+
+
+def _bounds(F, P=6):
+    """P column blocks, some empty."""
+    cuts = np.linspace(0, F, P - 1).astype(np.int32)
+    return np.concatenate([cuts[:2], cuts[1:]]).astype(np.int32)
+
+
+def _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt, average,
+         bounds=None, window=128):
+    """The kernel on copies, in the reference's layout: (W, b, VW, Vb[, AW, Ab]), loss, bad."""
+    WT = np.array(W.T, order="C")
+    VT = None if VW is None else np.array(VW.T, order="C")
+    b = None if b is None else b.copy()
+    Vb = None if Vb is None else Vb.copy()
+    AT = np.zeros_like(WT) if average else None
+    Ab = np.zeros_like(b) if average and b is not None else None
+    bounds = _bounds(X.shape[1]) if bounds is None else bounds
+    loss, bad = linsparse.csr_epoch(X.data, X.indices, X.indptr.astype(np.int64), order,
+                                    labels, sw, bounds, WT, b, VT, Vb, AT, Ab, etas, batch,
+                                    momentum, l2, nt, window=window, grain=1)
+    got = [WT.T, b, None if VT is None else VT.T, Vb]
+    if average:
+        got += [AT.T, Ab]
+    return got, loss, bad
+
+
+def _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, average):
+    want = ref.linear_sgd_epoch_csr(X.data, X.indices, X.indptr, X.shape, order, labels, sw,
+                                    W, b, VW, Vb, etas, batch, momentum, l2, average)
+    return list(want[:4]) + list(want[5:]), want[4]
+
+
+VARIANTS = ["plain", "momentum_weights", "no_intercept", "average", "average_momentum",
+            "no_penalty"]
+
+
+def _setup(rng, dtype, K, variant, batch):
+    X, labels, order, W, b = _problem(rng, dtype, K)
+    sw = VW = Vb = None
+    momentum, l2 = 0.0, 0.01
+    if variant in ("momentum_weights", "average_momentum"):
+        sw = rng.uniform(0, 2, size=X.shape[0]).astype(dtype)
+        sw[order[:3]] = 0       # zero-weight rows
+        VW = (0.1 * rng.normal(size=W.shape)).astype(dtype)
+        Vb = (0.1 * rng.normal(size=b.shape)).astype(dtype)
+        momentum = 0.9
+    if variant == "no_intercept":
+        b = None
+    if variant == "no_penalty":
+        l2 = 0.0
+    etas = rng.uniform(0.01, 0.3, size=-(-order.shape[0] // batch))
+    return X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, variant.startswith("average")
+
+
+@pytest.mark.parametrize("K", [1, 2, 3, 5])
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("nt", [1, 2, 3])
+def test_epoch_matches_reference(dtype, rng, K, variant, nt):
+    batch = 10
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, dtype, K, variant, batch)
+    got, loss, bad = _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt,
+                          average, window=4)     # 16 steps: three full catch-ups
+    want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum,
+                                 l2, average)
+    assert not bad
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert (g is None) == (w is None)
+        if g is not None:
+            assert g.dtype == dtype
+            assert_close(g, w, dtype, scale=10)
+    assert_close(loss, want_loss, dtype, scale=100)
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 128])
+def test_catch_up_window_changes_round_off_only(rng, window):
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, np.float64, 2, "average_momentum", 7)
+    got, _, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 7, momentum, l2, 2, average,
+                     window=window)
+    want, _ = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 7, momentum, l2, average)
+    for g, w in zip(got, want):
+        assert_close(g, w, np.float64, scale=10)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("variant", ["momentum_weights", "average_momentum"])
+def test_same_bits_on_any_thread_count(dtype, rng, K, variant):
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, dtype, K, variant, 9)
+    runs = [_run(X, order, labels, sw, W, b, VW, Vb, etas, 9, momentum, l2, nt, average,
+                 bounds=np.array([0, 5, 11, 30, 31, 44, 60], np.int32), window=3)
+            for nt in (1, 2, 3, 6)]
+    for got, loss, _ in runs[1:]:
+        assert loss == runs[0][1]
+        for g, g0 in zip(got, runs[0][0]):
+            if g is not None:
+                np.testing.assert_array_equal(g, g0)
+
+
+def test_one_block_and_one_big_batch(rng):
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, np.float64, 1, "average_momentum", 1000)
+    got, _, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 1000, momentum, l2, 2,
+                     average, bounds=np.array([0, X.shape[1]], np.int32))
+    want, _ = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 1000, momentum, l2,
+                         average)
+    for g, w in zip(got, want):
+        assert_close(g, w, np.float64, scale=10)
+
+
+def test_duplicate_column_entries_add_up(rng):
+    """A row naming a column twice (non-canonical CSR, sorted) acts as their sum."""
+    X, labels, order, W, b = _problem(rng, np.float64, 1, n=40, F=12, density=0.3)
+    data, indices, indptr = X.data, X.indices, X.indptr
+    dup = sp.csr_matrix((np.repeat(data, 2) / 2, np.repeat(indices, 2), indptr * 2),
+                        shape=X.shape)
+    assert not dup.has_canonical_format
+    etas = np.full(4, 0.1)
+    a, _, _ = _run(dup, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 2, True)
+    c, _, _ = _run(X, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 2, True)
+    for g, w in zip(a, c):
+        if g is not None:
+            assert_close(g, w, np.float64)
+
+
+def test_nonfinite_values_are_flagged(rng):
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, np.float64, 1, "plain", 10)
+    X = X.copy()
+    X.data[X.indptr[order[20]]] = np.inf
+    _, _, bad = _run(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum, l2, 2, average)
+    assert bad
+
+
+def test_empty_order_is_a_no_op(rng):
+    X, labels, order, W, b = _problem(rng, np.float64, 1)
+    got, loss, bad = _run(X, order[:0], labels, None, W, b, None, None, np.zeros(1), 10,
+                          0.0, 0.0, 1, False)
+    assert loss == 0 and not bad
+    np.testing.assert_array_equal(got[0], W)
