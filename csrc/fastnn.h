@@ -203,7 +203,10 @@ typedef struct {
                                   REAL *Ab, double *loss, int *nonfinite,                \
                                   const REAL *data, const int32_t *indices,              \
                                   const int64_t *indptr, const REAL *sw,                 \
-                                  const fnn_linsparse_task *task, int n_threads);
+                                  const fnn_linsparse_task *task, int n_threads);  \
+    /* CSR X (data, indptr) -> out (n_out,) = ||X[i step]||^2 (double)                 */ \
+    void fnn_csr_row_sq_norms_##SFX(double *out, const REAL *data, const int64_t *indptr, \
+                                    ptrdiff_t n_out, ptrdiff_t step, int n_threads);
 
 FNN_DECLARE_LINSPARSE(float, f32)
 FNN_DECLARE_LINSPARSE(double, f64)

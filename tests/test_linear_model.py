@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from fastnn.linear_model import LogisticRegression, SoftmaxRegression, _batches
+from fastnn.linear_model import LogisticRegression, SoftmaxRegression
 
 ESTIMATORS = [LogisticRegression, SoftmaxRegression]
 
@@ -115,12 +115,13 @@ def test_sparse_input_trains_the_same_model_as_dense(Est, fmt, params):
 @pytest.mark.parametrize("Est", ESTIMATORS)
 @pytest.mark.parametrize("params", [{}, {"momentum": 0.0}, {"C": 0.001, "momentum": 0.5}])
 def test_lazy_sparse_updates_train_the_same_model_as_dense(Est, params, monkeypatch):
-    """Many features, few non-zeros a batch: the CSR path updates only the batch's
-    features and the untouched ones catch up later; the same model as the dense path."""
+    """Many features, few non-zeros a batch: the CSR epoch kernel updates only the
+    batch's features and the untouched ones catch up later; the same model as the dense
+    path."""
     from fastnn.linear_model import _base
     used = []
-    monkeypatch.setattr(_base, "LazySparseSGD",
-                        lambda *a: used.append(1) or _batches.LazySparseSGD(*a))
+    monkeypatch.setattr(_base._linsparse, "csr_epoch",
+                        lambda *a, _f=_base._linsparse.csr_epoch: used.append(1) or _f(*a))
     rng = np.random.default_rng(1)
     n, F = 400, 3000
     X = sp.random(n, F, density=0.001, random_state=2, format="csr")
@@ -131,9 +132,9 @@ def test_lazy_sparse_updates_train_the_same_model_as_dense(Est, params, monkeypa
     # a modest constant step: with the default (aggressive) one this problem amplifies
     # round-off (a 1e-15 change of X moves coef_ by 1e-4), hiding what is compared
     kw = dict(random_state=0, max_iter=4, batch_size=5, learning_rate="constant", eta0=0.05,
-              average=False, **params)      # averaging keeps the updates eager
+              **params)
     sparse = quiet_fit(Est(**kw), X, y)
-    assert used, "the lazy path was not taken"
+    assert used, "the CSR epoch kernel was not taken"
     dense = quiet_fit(Est(**kw), X.toarray(), y)
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-9, atol=1e-12)

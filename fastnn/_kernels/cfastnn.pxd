@@ -196,3 +196,7 @@ cdef extern from "fastnn.h" nogil:
                                 const int32_t *indices, const int64_t *indptr,
                                 const double *sw, const fnn_linsparse_task *task,
                                 int n_threads)
+    void fnn_csr_row_sq_norms_f32(double *out, const float *data, const int64_t *indptr,
+                                  Py_ssize_t n_out, Py_ssize_t step, int n_threads)
+    void fnn_csr_row_sq_norms_f64(double *out, const double *data, const int64_t *indptr,
+                                  Py_ssize_t n_out, Py_ssize_t step, int n_threads)

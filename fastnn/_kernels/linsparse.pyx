@@ -73,3 +73,19 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     if status != 0:
         raise MemoryError("csr_epoch: out of memory")
     return loss, bool(bad)
+
+
+def csr_row_sq_norms(const floating[::1] data, const int64_t[::1] indptr, Py_ssize_t step,
+                     double[::1] out, int n_threads):
+    """out[i] = ||X[i * step]||^2 in double for the CSR X (data, indptr), i < out.shape[0]
+    = ceil(n_rows / step)."""
+    cdef const floating *d = NULL
+    if out.shape[0] == 0:
+        return
+    if data.shape[0]:
+        d = &data[0]
+    with nogil:
+        if floating is float:
+            fnn_csr_row_sq_norms_f32(&out[0], d, &indptr[0], out.shape[0], step, n_threads)
+        else:
+            fnn_csr_row_sq_norms_f64(&out[0], d, &indptr[0], out.shape[0], step, n_threads)

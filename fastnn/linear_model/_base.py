@@ -10,8 +10,10 @@ weight decay of the fused SGD kernel, L1 by a proximal soft-threshold after the 
 With average=True the model is the mean of each epoch's iterates.
 
 Dense X with at most 32 outputs runs each epoch as one call of the fused kernel
-(`fastnn._kernels.linsgd.dense_epoch`, csrc/linsgd.inc); other inputs run the batch loop
-here on the product kernels of `_batches`.
+(`fastnn._kernels.linsgd.dense_epoch`, csrc/linsgd.inc), CSR X without L1 as one call of
+the lazy CSR kernel (`fastnn._kernels.linsparse.csr_epoch`, csrc/linsparse.inc: each batch
+costs its non-zeros); other inputs run the batch loop here on the product kernels of
+`_batches`.
 """
 import time
 import warnings
@@ -31,16 +33,18 @@ from sklearn.utils.validation import (_assert_all_finite, _check_sample_weight,
 from threadpoolctl import threadpool_limits
 
 from fastnn._kernels import linsgd as _linsgd
+from fastnn._kernels import linsparse as _linsparse
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import update as _update
 from fastnn._threads import resolve_threads
-from fastnn.linear_model._batches import _IN_PLACE_MAX_OUTPUTS, LazySparseSGD, make_rows
+from fastnn.linear_model._batches import _IN_PLACE_MAX_OUTPUTS, make_rows
 from fastnn.linear_model._labels import check_targets, classes_of, encode
 from fastnn.linear_model._schedule import LearningRate
 
 _DIVERGED = ("SGD produced non-finite weights (the training diverged): use a smaller "
              "learning rate (eta0), or scale the features (e.g. StandardScaler)")
 _NORM_SAMPLE = 10_000     # rows whose norms set eta0='auto'
+_COLUMN_BLOCKS = 8        # the CSR epoch kernel's parallel split (at most 8 threads)
 _SOLVER_WARNING = ("fastnn's {name} always trains by mini-batch SGD; solver={solver!r} is "
                    "ignored (tune learning_rate, eta0, batch_size and max_iter instead)")
 
@@ -326,22 +330,24 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         labels = self._encode(y)
         K = self._n_outputs()
-        # dense X and few outputs: each epoch is one call of the fused kernel, which
-        # flags a non-finite logit; only then is X checked (saving a pass over X)
-        fused = not sp.issparse(X) and K <= _IN_PLACE_MAX_OUTPUTS and not (
-            self.early_stopping and stopping)
-        if not fused:
+        C, l1_ratio = self._penalty_split()
+        # each epoch one call of a fused kernel: dense X with few outputs, or CSR X
+        # without L1 (lazy updates); the kernels flag a non-finite logit, and only then
+        # is X checked (saving a pass over X)
+        sparse = sp.issparse(X)
+        fused = l1_ratio == 0 if sparse else (
+            K <= _IN_PLACE_MAX_OUTPUTS and not (self.early_stopping and stopping))
+        if not fused or (self.early_stopping and stopping):
             self._assert_finite(X)
         X_val = labels_val = None
         if self.early_stopping and stopping:
             X, X_val, labels, labels_val, sw = self._split_validation(X, labels, sw, rng)
         n = X.shape[0]
         batch = min(200 if self.batch_size == "auto" else self.batch_size, n)
-        rows = make_rows(X, batch, nt)
+        rows = make_rows(X, batch, nt, sort=fused)
         dtype = rows.data.dtype if rows.sparse else rows.X.dtype
         n_batches = -(-n // batch)
 
-        C, l1_ratio = self._penalty_split()
         S = n if sw is None else float(sw.sum())
         alpha = 0.0 if np.isinf(C) else 1.0 / (C * S)
         l2, l1 = alpha * (1.0 - l1_ratio), alpha * l1_ratio
@@ -358,15 +364,9 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
             schedule = LearningRate(self.learning_rate, float(eta0), self.power_t, alpha)
         self._schedule = schedule
 
-        # sparse input with many more weights than a batch has non-zeros: update only
-        # the batch's features (a random access each costs about what streaming 64
-        # weights does, measured); the L1 step and averaging stay eager
-        lazy = None
-        if (rows.sparse and not l1 and not self.average
-                and W.size > 64 * batch * rows.mean_row_nnz()):
-            lazy = LazySparseSGD(rows, W, self.momentum, l2)
+        blocks = rows.column_blocks(_COLUMN_BLOCKS) if fused and rows.sparse else None
         gW, gb = np.empty_like(W), np.empty_like(b)
-        vW = np.zeros_like(W) if self.momentum > 0 and lazy is None else None
+        vW = np.zeros_like(W) if self.momentum > 0 else None
         vb = np.zeros_like(b) if self.momentum > 0 else None
         # average: the model is the mean of each epoch's iterates (the SGD path itself
         # goes on from the last iterate W, b)
@@ -397,31 +397,30 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                                        np.float64, n_batches)
                     icpt = self.fit_intercept
                     avg = self.average
-                    total, bad = _linsgd.dense_epoch(
-                        rows.X, order.astype(np.int64, copy=False), labels, sw_norm, W,
-                        b if icpt else None, vW, vb if icpt else None,
-                        aW if avg else None, ab if avg and icpt else None, etas, batch,
-                        self.momentum, l2, l1, nt)
+                    state = (W, b if icpt else None, vW, vb if icpt else None,
+                             aW if avg else None, ab if avg and icpt else None, etas, batch,
+                             self.momentum, l2)
+                    order = order.astype(np.int64, copy=False)
+                    if rows.sparse:
+                        total, bad = _linsparse.csr_epoch(
+                            rows.data, rows.indices, rows.indptr, order, labels, sw_norm,
+                            blocks, *state, nt)
+                    else:
+                        total, bad = _linsgd.dense_epoch(rows.X, order, labels, sw_norm,
+                                                         *state, l1, nt)
                     if bad:     # a NaN / inf logit: bad input, or else divergence
                         self._assert_finite(X)
                 for start in range(0, n if not fused else 0, batch):
                     idx = np.ascontiguousarray(order[start:start + batch], dtype=np.int64)
                     m = idx.shape[0]
                     zb, db_ = z[:m], dz[:m]
-                    if lazy is not None:
-                        lazy.catch_up(idx)
                     rows.logits(idx, W, b if self.fit_intercept else None, zb)
                     total += self._batch_loss(zb, db_, labels, targets, sw_norm, idx, K)
                     eta = schedule.step()
-                    if lazy is not None:
-                        lazy.step(db_, eta)
-                        if self.fit_intercept:
-                            np.sum(db_, axis=0, out=gb)
-                    else:
-                        rows.gradients(db_, W, gW, gb if self.fit_intercept else None)
-                        _update.sgd_update(W.reshape(-1), gW.reshape(-1),
-                                           None if vW is None else vW.reshape(-1),
-                                           eta, self.momentum, False, l2, nt)
+                    rows.gradients(db_, W, gW, gb if self.fit_intercept else None)
+                    _update.sgd_update(W.reshape(-1), gW.reshape(-1),
+                                       None if vW is None else vW.reshape(-1),
+                                       eta, self.momentum, False, l2, nt)
                     if self.fit_intercept:
                         _update.sgd_update(b, gb, vb, eta, self.momentum, False, 0.0, nt)
                     if l1 > 0:      # proximal step of the L1 part: soft-threshold
@@ -430,8 +429,6 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
                         frac = 1.0 / (start // batch + 1)
                         _linsgd.running_mean(aW.reshape(-1), W.reshape(-1), frac, nt)
                         _linsgd.running_mean(ab, b, frac, 1)
-                if lazy is not None:
-                    lazy.fold()
                 if not all(np.isfinite(a).all() for a in (W, b, aW, ab)):
                     raise ValueError(_DIVERGED)
                 objective = total / n + self._penalty_value(W, l2, l1)
@@ -501,8 +498,8 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
     @staticmethod
     def _penalty_value(W, l2, l1):
         value = 0.0
-        if l2:
-            value += 0.5 * l2 * float(np.dot(W.reshape(-1), W.reshape(-1)))
+        if l2:      # not np.dot: BLAS would wake its threads for one product
+            value += 0.5 * l2 * float(np.square(W).sum())
         if l1:
             value += l1 * float(np.abs(W).sum())
         return value

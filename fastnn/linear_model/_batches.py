@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from fastnn._kernels import dense as _dense
 from fastnn._kernels import linsgd as _linsgd
+from fastnn._kernels import linsparse as _linsparse
 from fastnn._kernels import sparse as _sparse
 from fastnn._validation import csr_parts
 
@@ -79,8 +80,11 @@ class SparseRows:
 
     sparse = True
 
-    def __init__(self, X, batch_size, nt):
-        self.data, self.indices, self.indptr, shape = csr_parts(X, "X")
+    def __init__(self, X, batch_size, nt, sort=False):
+        # NaN / inf: checked by the callers (the estimator, or the epoch kernel)
+        if sort and sp.issparse(X) and X.format == "csr" and not X.has_sorted_indices:
+            X = X.sorted_indices()      # a copy: the caller's X is left alone
+        self.data, self.indices, self.indptr, shape = csr_parts(X, "X", check_finite=False)
         self.n_samples, self.n_features = shape
         self.nt = nt
         self._rows = None
@@ -104,65 +108,27 @@ class SparseRows:
         if db is not None:
             np.sum(dz, axis=0, out=db)
 
-    def mean_row_nnz(self):
-        return self.indices.shape[0] / max(self.n_samples, 1)
+    def column_blocks(self, P, sample=100_000):
+        """(P + 1,) int32 bounds cutting the features into P runs of about equal
+        non-zero counts (estimated from an even sample of the non-zeros): the parallel
+        split of the CSR epoch kernel, a function of X only."""
+        F = self.n_features
+        step = max(1, self.indices.shape[0] // sample)
+        counts = np.bincount(self.indices[::step], minlength=F).astype(np.float64)
+        cum = np.cumsum(counts + 1e-3)     # empty columns still spread over the blocks
+        cuts = np.searchsorted(cum, cum[-1] * np.arange(1, P) / P, side="right")
+        return np.concatenate([[0], cuts, [F]]).astype(np.int32)
 
     def squared_row_norms(self, step=1):
         """||x_i||^2 of every `step`-th row, float64."""
-        starts, ends = self.indptr[:-1:step], self.indptr[1::step]
-        lengths = ends - starts
-        # positions of the picked rows' non-zeros in data: only those are read
-        first = np.cumsum(lengths) - lengths
-        positions = np.arange(lengths.sum()) + np.repeat(starts - first, lengths)
-        squares = np.square(self.data[positions], dtype=np.float64)
-        row_of = np.repeat(np.arange(lengths.shape[0]), lengths)
-        return np.bincount(row_of, weights=squares, minlength=lengths.shape[0])
+        out = np.empty(-(-self.n_samples // step))
+        _linsparse.csr_row_sq_norms(self.data, self.indptr, step, out, self.nt)
+        return out
 
 
-class LazySparseSGD:
-    """SGD steps with an L2 penalty and momentum over CSR batches, touching only the
-    batch's features: each step costs the batch's non-zeros, not a pass over all F x K
-    weights.  Exactly the eager update (W <- W - eta v, v <- m v + g + l2 W), the
-    untouched features catching up later by the product of the steps they missed (see
-    csrc/sparse.inc).  Call `fold` before reading the weights."""
-
-    WINDOW = 64     # steps between full catch-ups: bounds the per-step product update
-
-    def __init__(self, rows, WT, momentum, l2):
-        self.rows, self.WT, self.m, self.l2 = rows, WT, float(momentum), float(l2)
-        self.V = np.zeros_like(WT) if momentum > 0 else None
-        self.last = np.zeros(WT.shape[0], np.int32)
-        self.Q = np.empty((self.WINDOW, 2, 2))
-        self.now = 0
-
-    def catch_up(self, batch):
-        """Bring the features of the batch's rows up to date (before its logits)."""
-        r = self.rows
-        _sparse.lazy_catch_up(self.WT, self.V, self.last, self.Q, self.now, r.indices,
-                              r.indptr, batch, r.nt)
-
-    def step(self, dz, eta):
-        """One step with the batch gradient X[batch]^T dz of the last `logits` call."""
-        r = self.rows
-        A = np.array([[1.0 - eta * self.l2, -eta * self.m], [self.l2, self.m]])
-        _sparse.lazy_step(self.WT, self.V, self.last, A, eta, self.now, r.data, r.indices,
-                          r.indptr, r._rows, dz, r.nt)
-        if self.now:
-            np.matmul(A, self.Q[:self.now], out=self.Q[:self.now])
-        self.Q[self.now] = A
-        self.now += 1
-        if self.now == self.WINDOW:
-            self.fold()
-
-    def fold(self):
-        """Bring every feature up to date."""
-        _sparse.lazy_fold(self.WT, self.V, self.last, self.Q, self.now, self.rows.nt)
-        self.last.fill(0)
-        self.now = 0
-
-
-def make_rows(X, batch_size, nt):
-    """DenseRows or SparseRows for a validated X."""
+def make_rows(X, batch_size, nt, sort=False):
+    """DenseRows or SparseRows for a validated X (sort: CSR indices sorted within each
+    row, as the CSR epoch kernel needs; a sorted copy only when they are not)."""
     if sp.issparse(X):
-        return SparseRows(X, batch_size, nt)
+        return SparseRows(X, batch_size, nt, sort)
     return DenseRows(X, batch_size, nt)
