@@ -118,10 +118,10 @@ def test_lazy_sparse_updates_train_the_same_model_as_dense(Est, params, monkeypa
     """Many features, few non-zeros a batch: the CSR epoch kernel updates only the
     batch's features and the untouched ones catch up later; the same model as the dense
     path."""
-    from fastnn.linear_model import _base
+    from fastnn.linear_model import _epochs
     used = []
-    monkeypatch.setattr(_base._linsparse, "csr_epoch",
-                        lambda *a, _f=_base._linsparse.csr_epoch: used.append(1) or _f(*a))
+    monkeypatch.setattr(_epochs._linsparse, "csr_epoch",
+                        lambda *a, _f=_epochs._linsparse.csr_epoch: used.append(1) or _f(*a))
     rng = np.random.default_rng(1)
     n, F = 400, 3000
     X = sp.random(n, F, density=0.001, random_state=2, format="csr")

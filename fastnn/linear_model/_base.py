@@ -1,50 +1,24 @@
-"""The mini-batch SGD training shared by LogisticRegression and SoftmaxRegression.
-
-Training objective (scikit-learn's, with s_i the sample times class weight, S = sum s_i):
-
-    J(W, b) = (1/S) sum_i s_i loss_i  +  1/(C S) * ((1 - l1_ratio)/2 ||W||^2 + l1_ratio ||W||_1)
-
-(the intercept is not penalised).  Each update steps along an unbiased mini-batch estimate
-of grad J: (1/B) sum_batch (n s_i / S) grad loss_i + the penalty's gradient (L2 through the
-weight decay of the fused SGD kernel, L1 by a proximal soft-threshold after the step).
-With average=True the model is the mean of each epoch's iterates.
-
-Dense X with at most 32 outputs runs each epoch as one call of the fused kernel
-(`fastnn._kernels.linsgd.dense_epoch`, csrc/linsgd.inc), CSR X without L1 as one call of
-the lazy CSR kernel (`fastnn._kernels.linsparse.csr_epoch`, csrc/linsparse.inc: each batch
-costs its non-zeros); other inputs run the batch loop here on the product kernels of
-`_batches`.
-"""
-import time
+"""The estimator base shared by LogisticRegression and SoftmaxRegression: parameters,
+validation, prediction; the training itself is `_training.train`."""
 import warnings
-from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import (_assert_all_finite, _check_sample_weight,
                                       check_is_fitted, column_or_1d, validate_data)
 from threadpoolctl import threadpool_limits
 
-from fastnn._kernels import linsgd as _linsgd
-from fastnn._kernels import linsparse as _linsparse
 from fastnn._kernels import softmax as _sm
-from fastnn._kernels import update as _update
 from fastnn._threads import resolve_threads
-from fastnn.linear_model._batches import _IN_PLACE_MAX_OUTPUTS, make_rows
+from fastnn.linear_model._batches import make_rows
 from fastnn.linear_model._labels import check_targets, classes_of, encode
-from fastnn.linear_model._schedule import LearningRate
+from fastnn.linear_model._training import train
 
-_DIVERGED = ("SGD produced non-finite weights (the training diverged): use a smaller "
-             "learning rate (eta0), or scale the features (e.g. StandardScaler)")
-_NORM_SAMPLE = 10_000     # rows whose norms set eta0='auto'
-_COLUMN_BLOCKS = 8        # the CSR epoch kernel's parallel split (at most 8 threads)
 _SOLVER_WARNING = ("fastnn's {name} always trains by mini-batch SGD; solver={solver!r} is "
                    "ignored (tune learning_rate, eta0, batch_size and max_iter instead)")
 
@@ -309,225 +283,7 @@ class SGDLinearClassifier(ClassifierMixin, BaseEstimator):
         _sm.softmax(z, out, log_space, resolve_threads(self.n_jobs, "n_jobs"))
         return out
 
-    def _auto_eta0(self, rows, sw_norm, alpha):
-        """8 / L, L = c mean_i ||x_i||^2 + alpha a smoothness bound of the objective
-        (c = 1/4 for the sigmoid, 1/2 for the softmax; the intercept counts as a feature
-        of value 1, the mean is sample-weighted).  1 / L is the safe full-batch step;
-        8 / L reached the optimum in 2-5x fewer epochs on digits, SMS spam and Gaussian
-        data, the 'adaptive' schedule absorbing the extra gradient noise."""
-        # at most _NORM_SAMPLE evenly spaced rows: a step-size heuristic needs no more
-        step = max(1, rows.n_samples // _NORM_SAMPLE)
-        sq = rows.squared_row_norms(step) + (1.0 if self.fit_intercept else 0.0)
-        w = None if sw_norm is None else sw_norm[::step].astype(np.float64)
-        mean_sq = np.mean(sq) if w is None else (
-            np.dot(sq, w) / w.sum() if w.sum() > 0 else np.mean(sq))
-        factor = 0.25 if self._n_outputs() == 1 else 0.5
-        return 8.0 / (factor * mean_sq + alpha)
-
     def _train(self, X, y, sw, coef, intercept, *, epochs, stopping, keep_schedule=False):
-        """The SGD loop: sets coef_, intercept_, n_iter_, loss_curve_ (appended)."""
-        nt = resolve_threads(self.n_jobs, "n_jobs")
-        rng = check_random_state(self.random_state)
-        labels = self._encode(y)
-        K = self._n_outputs()
-        C, l1_ratio = self._penalty_split()
-        # each epoch one call of a fused kernel: dense X with few outputs, or CSR X
-        # without L1 (lazy updates); the kernels flag a non-finite logit, and only then
-        # is X checked (saving a pass over X)
-        sparse = sp.issparse(X)
-        fused = l1_ratio == 0 if sparse else (
-            K <= _IN_PLACE_MAX_OUTPUTS and not (self.early_stopping and stopping))
-        if not fused or (self.early_stopping and stopping):
-            self._assert_finite(X)
-        X_val = labels_val = None
-        if self.early_stopping and stopping:
-            X, X_val, labels, labels_val, sw = self._split_validation(X, labels, sw, rng)
-        n = X.shape[0]
-        batch = min(200 if self.batch_size == "auto" else self.batch_size, n)
-        rows = make_rows(X, batch, nt, sort=fused)
-        dtype = rows.data.dtype if rows.sparse else rows.X.dtype
-        n_batches = -(-n // batch)
-
-        S = n if sw is None else float(sw.sum())
-        alpha = 0.0 if np.isinf(C) else 1.0 / (C * S)
-        l2, l1 = alpha * (1.0 - l1_ratio), alpha * l1_ratio
-        # weights normalised to mean 1, so a batch's mean gradient is unbiased for grad J
-        sw_norm = None if sw is None else (sw * (n / S)).astype(dtype)
-
-        W = rows.weights_from_coef(np.zeros((K, rows.n_features)) if coef is None else coef)
-        b = np.zeros(K, dtype) if intercept is None else np.array(intercept, dtype)
-        if keep_schedule and hasattr(self, "_schedule"):
-            schedule = self._schedule
-            schedule.alpha = alpha
-        else:
-            eta0 = self._auto_eta0(rows, sw_norm, alpha) if self.eta0 == "auto" else self.eta0
-            schedule = LearningRate(self.learning_rate, float(eta0), self.power_t, alpha)
-        self._schedule = schedule
-
-        blocks = rows.column_blocks(_COLUMN_BLOCKS) if fused and rows.sparse else None
-        gW, gb = np.empty_like(W), np.empty_like(b)
-        vW = np.zeros_like(W) if self.momentum > 0 else None
-        vb = np.zeros_like(b) if self.momentum > 0 else None
-        # average: the model is the mean of each epoch's iterates (the SGD path itself
-        # goes on from the last iterate W, b)
-        aW, ab = (np.zeros_like(W), np.zeros_like(b)) if self.average else (W, b)
-        z = np.empty((batch, K), dtype)
-        dz = np.empty((batch, K), dtype)
-        targets = labels.astype(dtype) if K == 1 else None
-
-        best_loss, no_improve = np.inf, 0
-        best_score, best_params = -np.inf, None
-        losses = list(self.loss_curve_) if hasattr(self, "loss_curve_") else []
-        scores = list(getattr(self, "validation_scores_", []))
-        epoch = 0
-        converged = False
-        bar = self._progress_bar(epochs)
-        # BLAS runs only in the unfused dense products (and the dense validation logits)
-        blas = not rows.sparse and (not fused or X_val is not None)
-        with threadpool_limits(limits=nt, user_api="blas") if blas else nullcontext():
-            for epoch in range(1, epochs + 1):
-                t0 = time.perf_counter()
-                order = rng.permutation(n) if self.shuffle else np.arange(n)
-                total = 0.0
-                if self.average:
-                    aW.fill(0)
-                    ab.fill(0)
-                if fused:
-                    etas = np.fromiter((schedule.step() for _ in range(n_batches)),
-                                       np.float64, n_batches)
-                    icpt = self.fit_intercept
-                    avg = self.average
-                    state = (W, b if icpt else None, vW, vb if icpt else None,
-                             aW if avg else None, ab if avg and icpt else None, etas, batch,
-                             self.momentum, l2)
-                    order = order.astype(np.int64, copy=False)
-                    if rows.sparse:
-                        total, bad = _linsparse.csr_epoch(
-                            rows.data, rows.indices, rows.indptr, order, labels, sw_norm,
-                            blocks, *state, nt)
-                    else:
-                        total, bad = _linsgd.dense_epoch(rows.X, order, labels, sw_norm,
-                                                         *state, l1, nt)
-                    if bad:     # a NaN / inf logit: bad input, or else divergence
-                        self._assert_finite(X)
-                for start in range(0, n if not fused else 0, batch):
-                    idx = np.ascontiguousarray(order[start:start + batch], dtype=np.int64)
-                    m = idx.shape[0]
-                    zb, db_ = z[:m], dz[:m]
-                    rows.logits(idx, W, b if self.fit_intercept else None, zb)
-                    total += self._batch_loss(zb, db_, labels, targets, sw_norm, idx, K)
-                    eta = schedule.step()
-                    rows.gradients(db_, W, gW, gb if self.fit_intercept else None)
-                    _update.sgd_update(W.reshape(-1), gW.reshape(-1),
-                                       None if vW is None else vW.reshape(-1),
-                                       eta, self.momentum, False, l2, nt)
-                    if self.fit_intercept:
-                        _update.sgd_update(b, gb, vb, eta, self.momentum, False, 0.0, nt)
-                    if l1 > 0:      # proximal step of the L1 part: soft-threshold
-                        np.copyto(W, np.sign(W) * np.maximum(np.abs(W) - eta * l1, 0))
-                    if self.average:    # running mean of the epoch's iterates
-                        frac = 1.0 / (start // batch + 1)
-                        _linsgd.running_mean(aW.reshape(-1), W.reshape(-1), frac, nt)
-                        _linsgd.running_mean(ab, b, frac, 1)
-                if not all(np.isfinite(a).all() for a in (W, b, aW, ab)):
-                    raise ValueError(_DIVERGED)
-                objective = total / n + self._penalty_value(W, l2, l1)
-                losses.append(objective)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{objective:.5g}",
-                                    samples_per_s=f"{n / (time.perf_counter() - t0):.3g}")
-                if not stopping:
-                    continue
-                if X_val is not None:
-                    score = self._validation_score(rows, aW, ab, X_val, labels_val, nt)
-                    scores.append(score)
-                    improved = score > best_score + (self.tol or 0.0)
-                    if score > best_score:
-                        best_score, best_params = score, (aW.copy(), ab.copy())
-                else:
-                    improved = objective < best_loss - (self.tol or 0.0)
-                    best_loss = min(best_loss, objective)
-                if self.tol is None:
-                    continue
-                no_improve = 0 if improved else no_improve + 1
-                if no_improve >= self.n_iter_no_change:
-                    no_improve = 0
-                    if X_val is None and schedule.plateau():
-                        best_loss = objective
-                        continue
-                    converged = True
-                    break
-        if bar is not None:
-            bar.close()
-        if best_params is not None:
-            aW, ab = best_params
-            self.best_validation_score_ = best_score
-        if stopping and not converged and self.tol is not None:
-            warnings.warn(f"{type(self).__name__}: the stopping test (tol={self.tol}) was "
-                          f"not met in max_iter={self.max_iter} epochs; increase max_iter",
-                          ConvergenceWarning)
-        self.coef_ = rows.coef_from_weights(aW)
-        self.intercept_ = ab.copy() if self.fit_intercept else np.zeros_like(b)
-        previous = int(self.n_iter_[0]) if (keep_schedule and hasattr(self, "n_iter_")) else 0
-        self.n_iter_ = np.array([previous + epoch], dtype=np.int32)
-        self.loss_curve_ = np.asarray(losses, dtype=np.float64)
-        if self.early_stopping and stopping:
-            self.validation_scores_ = np.asarray(scores, dtype=np.float64)
-        return self
-
-    @staticmethod
-    def _batch_loss(z, dz, labels, targets, sw_norm, idx, K):
-        """dz = gradient of the batch's summed normalised-weight loss / batch size;
-        returns that summed loss (the loss kernels run on one thread so that the value,
-        and so the stopping test, is the same for every n_jobs)."""
-        m = idx.shape[0]
-        w = None if sw_norm is None else sw_norm[idx]
-        wsum = float(m) if w is None else float(w.sum(dtype=np.float64))
-        if wsum == 0:   # only zero-weight rows: no data gradient
-            dz.fill(0)
-            return 0.0
-        if K == 1:
-            mean = _sm.bce_with_logits(z.reshape(-1), targets[idx], w, dz.reshape(-1), 1)
-        else:
-            mean = _sm.softmax_xent(z, labels[idx], w, dz, 1)
-        if w is not None:   # the kernels divide by the batch's weight sum; we want / m
-            dz *= wsum / m
-        return mean * wsum
-
-    @staticmethod
-    def _penalty_value(W, l2, l1):
-        value = 0.0
-        if l2:      # not np.dot: BLAS would wake its threads for one product
-            value += 0.5 * l2 * float(np.square(W).sum())
-        if l1:
-            value += l1 * float(np.abs(W).sum())
-        return value
-
-    def _split_validation(self, X, labels, sw, rng):
-        stratify = labels if np.bincount(labels).min() >= 2 else None
-        parts = train_test_split(X, labels, *(() if sw is None else (sw,)),
-                                 test_size=self.validation_fraction, stratify=stratify,
-                                 random_state=rng.randint(np.iinfo(np.int32).max))
-        if sw is None:
-            X_tr, X_val, y_tr, y_val = parts
-            sw_tr = None
-        else:
-            X_tr, X_val, y_tr, y_val, sw_tr, _ = parts
-        if np.unique(y_tr).shape[0] < 2:
-            raise ValueError("early_stopping: the training part holds a single class; "
-                             "lower validation_fraction")
-        return X_tr, X_val, y_tr, y_val, sw_tr
-
-    def _validation_score(self, rows, W, b, X_val, labels_val, nt):
-        val = make_rows(X_val, X_val.shape[0], nt)
-        z = np.empty((X_val.shape[0], W.shape[0] if not rows.sparse else W.shape[1]), W.dtype)
-        val.logits(None, W, b if self.fit_intercept else None, z)
-        pred = (z[:, 0] > 0).astype(np.int32) if z.shape[1] == 1 else np.argmax(z, axis=1)
-        return float(np.mean(pred == labels_val))
-
-    def _progress_bar(self, epochs):
-        if not self.verbose:
-            return None
-        from tqdm.auto import tqdm
-        return tqdm(total=epochs, desc=type(self).__name__, unit="epoch")
+        """The SGD loop (`_training.train`): sets coef_, intercept_, n_iter_, loss_curve_."""
+        return train(self, X, y, sw, coef, intercept, epochs=epochs, stopping=stopping,
+                     keep_schedule=keep_schedule)

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.special import logsumexp
 
 from fastnn.linear_model._batches import make_rows
+from fastnn.linear_model._epochs import batch_loss
 
 _STEP = 1e-5
 
@@ -41,8 +42,8 @@ def gradient_error(est, X, labels, sw):
     dz = np.empty((n, K))
     rows.logits(np.arange(n, dtype=np.int64), W, b if est.fit_intercept else None, z)
     targets = labels.astype(np.float64) if K == 1 else None
-    est._batch_loss(z, dz, labels, targets, None if sw is None else w,
-                    np.arange(n, dtype=np.int64), K)
+    batch_loss(z, dz, labels, targets, None if sw is None else w,
+               np.arange(n, dtype=np.int64), K)
     gW, gb = np.empty_like(W), np.empty_like(b)
     rows.gradients(dz, W, gW, gb)
     coef = rows.coef_from_weights(W)

@@ -1,0 +1,33 @@
+"""Early stopping of the linear classifiers: the held-out split and its accuracy."""
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from fastnn.linear_model._batches import make_rows
+
+
+def split_validation(X, labels, sw, rng, fraction):
+    """(X_train, X_val, labels_train, labels_val, sw_train): `fraction` of the rows held
+    out, stratified when every class has two rows."""
+    stratify = labels if np.bincount(labels).min() >= 2 else None
+    parts = train_test_split(X, labels, *(() if sw is None else (sw,)),
+                             test_size=fraction, stratify=stratify,
+                             random_state=rng.randint(np.iinfo(np.int32).max))
+    if sw is None:
+        X_tr, X_val, y_tr, y_val = parts
+        sw_tr = None
+    else:
+        X_tr, X_val, y_tr, y_val, sw_tr, _ = parts
+    if np.unique(y_tr).shape[0] < 2:
+        raise ValueError("early_stopping: the training part holds a single class; "
+                         "lower validation_fraction")
+    return X_tr, X_val, y_tr, y_val, sw_tr
+
+
+def validation_score(rows, W, b, X_val, labels_val, nt):
+    """Accuracy on (X_val, labels_val) of the weights W (in the layout of `rows`) and b
+    (None: no intercept)."""
+    val = make_rows(X_val, X_val.shape[0], nt)
+    z = np.empty((X_val.shape[0], W.shape[0] if not rows.sparse else W.shape[1]), W.dtype)
+    val.logits(None, W, b, z)
+    pred = (z[:, 0] > 0).astype(np.int32) if z.shape[1] == 1 else np.argmax(z, axis=1)
+    return float(np.mean(pred == labels_val))
