@@ -140,6 +140,52 @@ def test_lazy_sparse_updates_train_the_same_model_as_dense(Est, params, monkeypa
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-9, atol=1e-12)
 
 
+def _wide_csr(n=1500, F=4000, nnz=180, seed=3):
+    """CSR with enough non-zeros a batch for the CSR epoch kernel to use two threads."""
+    rng = np.random.default_rng(seed)
+    cols = np.sort(rng.integers(0, F, size=(n, nnz)), axis=1).astype(np.int32)
+    X = sp.csr_matrix((rng.random(n * nnz), cols.ravel(), np.arange(0, n * nnz + 1, nnz)),
+                      shape=(n, F))
+    w = rng.normal(size=F)
+    y = (X @ w / np.sqrt(nnz) + rng.logistic(size=n) > 0).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_csr_model_is_the_same_on_any_thread_count(Est):
+    X, y = _wide_csr()
+    kw = dict(random_state=0, max_iter=3, tol=None)
+    one = Est(n_jobs=1, **kw).fit(X, y)
+    two = Est(n_jobs=2, **kw).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.intercept_, two.intercept_)
+    np.testing.assert_array_equal(one.loss_curve_, two.loss_curve_)
+
+
+def test_csr_with_unsorted_indices_trains_as_sorted_and_is_left_alone():
+    X, y = _wide_csr(n=300, F=500, nnz=20)
+    rng = np.random.default_rng(0)
+    perm = np.concatenate([X.indptr[i] + rng.permutation(X.indptr[i + 1] - X.indptr[i])
+                           for i in range(X.shape[0])])
+    shuffled = sp.csr_matrix((X.data[perm], X.indices[perm], X.indptr), shape=X.shape)
+    assert not shuffled.has_sorted_indices
+    before = shuffled.indices.copy()
+    a = LogisticRegression(random_state=0, max_iter=3, tol=None).fit(shuffled, y)
+    b = LogisticRegression(random_state=0, max_iter=3, tol=None).fit(X, y)
+    # the same model but for round-off (eta0='auto' sums the row norms in another order)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(shuffled.indices, before)
+
+
+def test_csr_nonfinite_values_get_scikit_learns_errors():
+    X, y = _wide_csr(n=300, F=500, nnz=20)
+    for value, match in ((np.nan, "NaN"), (np.inf, "infinity")):
+        bad = X.copy()
+        bad.data[1234] = value
+        with pytest.raises(ValueError, match=match):
+            LogisticRegression(max_iter=2, tol=None).fit(bad, y)
+
+
 def test_wide_sparse_input_is_not_densified():
     """2000 x 1,000,000 CSR: densified it would take 16 GB."""
     rng = np.random.default_rng(0)

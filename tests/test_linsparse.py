@@ -169,3 +169,12 @@ def test_empty_order_is_a_no_op(rng):
                           0.0, 0.0, 1, False)
     assert loss == 0 and not bad
     np.testing.assert_array_equal(got[0], W)
+
+
+@pytest.mark.parametrize("step", [1, 3, 1000])
+def test_csr_row_sq_norms(dtype, n_threads, rng, step):
+    X, _, _, _, _ = _problem(rng, dtype, 1)
+    out = np.empty(-(-X.shape[0] // step))
+    linsparse.csr_row_sq_norms(X.data, X.indptr.astype(np.int64), step, out, n_threads)
+    want = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()[::step]
+    assert_close(out, want, dtype)
