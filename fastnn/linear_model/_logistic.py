@@ -14,7 +14,9 @@ _PARAMETERS = """
         np.inf means no penalty.
     l1_ratio : float in [0, 1], default=0.0
         0 is L2, 1 is L1 (a proximal soft-threshold after each step), between is the
-        elastic net.
+        elastic net.  On sparse input l1_ratio > 0 updates every weight every step
+        (the L1 step is not lazy): much slower on wide data than l1_ratio = 0, where a
+        step costs only its batch's non-zeros.
     tol : float >= 0 or None, default=1e-4
         Stopping test: an epoch "improves" when the training objective drops by more
         than tol (with early_stopping: the validation accuracy rises by more than tol).
@@ -65,8 +67,8 @@ _PARAMETERS = """
         the last one, a suffix average) cancels most of the gradient noise that keeps a
         constant-step iterate away from the optimum: on a 100k x 300 softmax problem the
         last iterate stayed 11 % above the optimal objective at the default step, the
-        epoch's mean came within 0.6 % from the first epoch on.  False: the last iterate
-        (and wide sparse input can then use lazy updates of the untouched features).
+        epoch's mean came within 0.6 % from the first epoch on.  False: the last
+        iterate.
     shuffle : bool, default=True
         Reshuffle the rows every epoch.
     early_stopping : bool, default=False
