@@ -178,3 +178,16 @@ def test_csr_row_sq_norms(dtype, n_threads, rng, step):
     linsparse.csr_row_sq_norms(X.data, X.indptr.astype(np.int64), step, out, n_threads)
     want = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()[::step]
     assert_close(out, want, dtype)
+
+
+def test_many_outputs_chunked_logits(rng):
+    """K = 20 > 16: the forward pass sums the logits 16 at a time."""
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, np.float64, 20, "average_momentum", 10)
+    got, loss, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum, l2, 2,
+                        average, window=4)
+    want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum,
+                                 l2, average)
+    for g, w in zip(got, want):
+        assert_close(g, w, np.float64, scale=10)
+    assert_close(loss, want_loss, np.float64, scale=100)
