@@ -33,8 +33,9 @@ def _run(X, labels, order, sw, W, b, VW, Vb, etas, batch, momentum, l2, l1, nt,
 @pytest.mark.parametrize("K", [1, 2, 3, 5, 8])
 @pytest.mark.parametrize("variant", ["plain", "momentum_weights_l1", "no_intercept",
                                      "average"])
-def test_epoch_matches_reference(dtype, n_threads, rng, K, variant):
-    X, labels, order, W, b, etas = _problem(rng, dtype, K)
+@pytest.mark.parametrize("F", [37, 3])  # vector blocks and a tail; fewer than one vector
+def test_epoch_matches_reference(dtype, n_threads, rng, K, variant, F):
+    X, labels, order, W, b, etas = _problem(rng, dtype, K, F=F)
     sw = VW = Vb = None
     momentum, l2, l1 = 0.0, 0.01, 0.0
     if variant == "momentum_weights_l1":
