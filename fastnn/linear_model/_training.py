@@ -27,7 +27,7 @@ from fastnn.linear_model._schedule import LearningRate
 
 _DIVERGED = ("SGD produced non-finite weights (the training diverged): use a smaller "
              "learning rate (eta0), or scale the features (e.g. StandardScaler)")
-_NORM_SAMPLE = 10_000     # rows whose norms set eta0='auto'
+_NORM_SAMPLE = 2_000      # rows whose norms set eta0='auto'
 
 
 def auto_eta0(est, rows, sw_norm, alpha):
