@@ -69,22 +69,7 @@
     void fnn_csr_t_matmul_##SFX(REAL *out, const REAL *data, const int32_t *indices,     \
                                 const int64_t *indptr, const int64_t *rows,              \
                                 const REAL *G, ptrdiff_t B, ptrdiff_t F, ptrdiff_t K,    \
-                                int n_threads);                                          \
-    /* lazy SGD over CSR batches (see sparse.inc): W, V (F, K) (V NULL: no momentum),  */ \
-    /* last (F,) step each feature is current at, Q (now, 2, 2) products of the       */ \
-    /* missed maps, A (2, 2) this step's map; all updated in place                    */ \
-    void fnn_csr_lazy_catch_up_##SFX(REAL *W, REAL *V, int32_t *last, const double *Q,   \
-                                     int32_t now, const int32_t *indices,                \
-                                     const int64_t *indptr, const int64_t *rows,         \
-                                     ptrdiff_t B, ptrdiff_t F, ptrdiff_t K,              \
-                                     int n_threads);                                     \
-    void fnn_csr_lazy_step_##SFX(REAL *W, REAL *V, int32_t *last, const double *A,       \
-                                 double eta, int32_t now, const REAL *data,              \
-                                 const int32_t *indices, const int64_t *indptr,          \
-                                 const int64_t *rows, const REAL *G, ptrdiff_t B,        \
-                                 ptrdiff_t F, ptrdiff_t K, int n_threads);               \
-    void fnn_lazy_fold_##SFX(REAL *W, REAL *V, int32_t *last, const double *Q,           \
-                             int32_t now, ptrdiff_t F, ptrdiff_t K, int n_threads);
+                                int n_threads);
 
 FNN_DECLARE(float, f32)
 FNN_DECLARE(double, f64)

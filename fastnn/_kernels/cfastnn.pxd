@@ -96,29 +96,6 @@ cdef extern from "fastnn.h" nogil:
                                int n_threads)
 
 cdef extern from "fastnn.h" nogil:
-    void fnn_csr_lazy_catch_up_f32(float *W, float *V, int32_t *last, const double *Q,
-                                   int32_t now, const int32_t *indices, const int64_t *indptr,
-                                   const int64_t *rows, Py_ssize_t B, Py_ssize_t F,
-                                   Py_ssize_t K, int n_threads)
-    void fnn_csr_lazy_catch_up_f64(double *W, double *V, int32_t *last, const double *Q,
-                                   int32_t now, const int32_t *indices, const int64_t *indptr,
-                                   const int64_t *rows, Py_ssize_t B, Py_ssize_t F,
-                                   Py_ssize_t K, int n_threads)
-    void fnn_csr_lazy_step_f32(float *W, float *V, int32_t *last, const double *A, double eta,
-                               int32_t now, const float *data, const int32_t *indices,
-                               const int64_t *indptr, const int64_t *rows, const float *G,
-                               Py_ssize_t B, Py_ssize_t F, Py_ssize_t K, int n_threads)
-    void fnn_csr_lazy_step_f64(double *W, double *V, int32_t *last, const double *A,
-                               double eta, int32_t now, const double *data,
-                               const int32_t *indices, const int64_t *indptr,
-                               const int64_t *rows, const double *G, Py_ssize_t B,
-                               Py_ssize_t F, Py_ssize_t K, int n_threads)
-    void fnn_lazy_fold_f32(float *W, float *V, int32_t *last, const double *Q, int32_t now,
-                           Py_ssize_t F, Py_ssize_t K, int n_threads)
-    void fnn_lazy_fold_f64(double *W, double *V, int32_t *last, const double *Q, int32_t now,
-                           Py_ssize_t F, Py_ssize_t K, int n_threads)
-
-
     ctypedef struct fnn_sgns_task:
         const int32_t *ids
         const int64_t *starts
