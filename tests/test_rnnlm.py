@@ -244,6 +244,33 @@ def test_relu_and_schedules_train():
         assert np.isfinite(lm.loss_curve_).all()
 
 
+def test_adam_state_matches_fastnn_optim_adam(dtype):
+    from fastnn.lm._rnn_net import AdamState
+    from fastnn.optim import Adam
+    r = np.random.default_rng(5)
+    p = r.standard_normal(50).astype(dtype)
+    want = p.astype(np.float64)
+    opt = Adam([want], lr=0.01, weight_decay=0.1)
+    state = AdamState(p.shape[0], dtype)
+    for _ in range(4):
+        g = r.standard_normal(50)
+        opt.step([g.copy()])
+        state.step(p, g.astype(dtype), 0.01, 0.1)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(p, want, rtol=tol, atol=tol)
+
+
+def test_adam_trains_and_differs_from_sgd():
+    sgd = tiny_model(epochs=4)
+    adam = tiny_model(epochs=4, optimizer="adam", learning_rate=0.01)
+    assert adam.loss_curve_[-1] < adam.loss_curve_[0]
+    assert not np.array_equal(adam.net_.params, sgd.net_.params)
+    again = tiny_model(epochs=4, optimizer="adam", learning_rate=0.01)
+    np.testing.assert_array_equal(again.net_.params, adam.net_.params)
+    with pytest.raises(ValueError, match="optimizer"):
+        RNNLM(optimizer="rmsprop").fit(TINY)
+
+
 # ---------------------------------------------------------------- errors and API
 def test_unfitted_and_bad_input():
     lm = RNNLM()

@@ -20,7 +20,7 @@ from fastnn._threads import _blas_controller, resolve_threads
 from fastnn._validation import float_dtype
 from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM,
                              gradient_check_error, next_token_probabilities)
-from fastnn.lm._rnn_net import RNNNet, Streams
+from fastnn.lm._rnn_net import AdamState, RNNNet, Streams
 
 # The gemms (BLAS, n_jobs threads) are the bulk of a step; the light kernels between
 # them run on the calling thread: OpenMP threads there would compete with OpenBLAS's
@@ -49,8 +49,12 @@ class RNNLM(NeuralLM):
         'linear' decays from learning_rate to learning_rate / epochs over the epochs;
         'plateau' halves it after an epoch that did not improve the validation
         perplexity (the training loss without a validation corpus).
+    optimizer : {'sgd', 'adam'}, default='sgd'
+        'sgd': SGD with `momentum`; 'adam': Adam (PyTorch's conventions, betas 0.9 and
+        0.999, eps 1e-8; `momentum` is not used), its step learning_rate (scaled by
+        the schedule and the warm-up like SGD's).
     momentum : float in [0, 1), default=0.9
-        Heavy-ball momentum (PyTorch form: v = momentum v + g, p -= lr v).
+        Heavy-ball momentum of 'sgd' (PyTorch form: v = momentum v + g, p -= lr v).
     weight_decay : float, default=0.0
         L2 coefficient added to every gradient.
     clip_grad_norm : float or None, default=0.25
@@ -121,11 +125,13 @@ class RNNLM(NeuralLM):
         "bptt": [Interval(Integral, 1, None, closed="left")],
         "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "warmup": [Interval(Integral, 0, None, closed="left")],
+        "optimizer": [StrOptions({"sgd", "adam"})],
     }
 
     def __init__(self, embedding_dim=64, hidden_size=256, num_layers=1, activation="tanh",
                  *, bptt=35, batch_size=32, learning_rate=0.5, lr_schedule="linear",
-                 momentum=0.9, weight_decay=0.0, clip_grad_norm=0.25, warmup=100, epochs=5,
+                 optimizer="sgd", momentum=0.9, weight_decay=0.0, clip_grad_norm=0.25,
+                 warmup=100, epochs=5,
                  early_stopping=False, patience=2, min_count=1, max_vocab_size=None,
                  random_state=None, n_jobs=None, dtype=np.float32, verbose=False,
                  lowercase=True):
@@ -137,6 +143,7 @@ class RNNLM(NeuralLM):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
+        self.optimizer = optimizer
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
@@ -173,7 +180,11 @@ class RNNLM(NeuralLM):
         net = RNNNet(len(vocab), self.embedding_dim, self.hidden_size, self.activation,
                      dtype)
         net.initialize(rng, np.bincount(ids, minlength=len(vocab)))
-        velocity = np.zeros_like(net.params) if self.momentum > 0 else None
+        adam = velocity = None
+        if self.optimizer == "adam":
+            adam = AdamState(net.params.shape[0], dtype)
+        elif self.momentum > 0:
+            velocity = np.zeros_like(net.params)
         N, S = ids.shape[0], starts.shape[0]
         momentum, wd = float(self.momentum), float(self.weight_decay)
         clip = None if self.clip_grad_norm is None else float(self.clip_grad_norm)
@@ -195,9 +206,12 @@ class RNNLM(NeuralLM):
                         continue
                 steps[0] += 1
                 step_lr = lr * min(1.0, steps[0] / warmup) if warmup else lr
-                loss, state = net.sgd_window(streams.inputs[t0:t1], targets,
-                                             streams.keep[t0:t1], weights, state, step_lr,
-                                             momentum, wd, velocity, clip, kt)
+                window = (streams.inputs[t0:t1], targets, streams.keep[t0:t1], weights,
+                          state, step_lr)
+                if adam is None:
+                    loss, state = net.sgd_window(*window, momentum, wd, velocity, clip, kt)
+                else:
+                    loss, state = net.adam_window(*window, wd, adam, clip, kt)
                 total += loss * n_real
                 if bar is not None:
                     since += n_real
