@@ -2,7 +2,7 @@
 
     python benchmarks/bench_rnn.py [--budget SECONDS] [--quick] [--out FILE]
     python benchmarks/bench_rnn.py --quality [--max-vocab-size 10000] [--threads 1]
-                                   [--processes 1]
+                                   [--processes 1] [--models ngram,ffnn,rnn]
 
 Not a pytest file.  Speed (the default): it runs the case through `_harness.run_case`
 (interleaved rounds, every peer timed between two fastnn calls, foreign load filtered),
@@ -183,6 +183,32 @@ def _count_ngram_entries(ngram):
 
 
 QUALITY_MODELS = ("NGramLM(order=3), Kneser-Ney", "FeedForwardLM (context 3)", "RNNLM")
+QUALITY_KEYS = dict(zip(("ngram", "ffnn", "rnn"), QUALITY_MODELS))   # --models names
+
+
+def stored_rows(json_path, names, max_vocab_size):
+    """The rows of `names` from a previous --quality record (`json_path`), each with
+    the date and run conditions it was measured under; SystemExit when the file is
+    missing, lacks a row, or was made with another vocabulary."""
+    import json
+    try:
+        with open(json_path) as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--models: cannot reuse rows from {json_path}: {exc}")
+    if meta.get("max_vocab_size") != max_vocab_size:
+        raise SystemExit(f"--models: {json_path} was made with max_vocab_size "
+                         f"{meta.get('max_vocab_size')}, not {max_vocab_size}")
+    by_name = {r["model"]: r for r in meta["models"]}
+    out = []
+    for name in names:
+        if name not in by_name:
+            raise SystemExit(f"--models: {json_path} has no row for {name!r}")
+        row = dict(by_name[name])
+        row.setdefault("run", {k: meta.get(k) for k in
+                               ("date", "threads", "processes", "load_average_end")})
+        out.append(row)
+    return out, meta["V"]
 
 
 def quality_row(name, max_vocab_size, threads):
@@ -226,50 +252,79 @@ def quality_row(name, max_vocab_size, threads):
     return row, list(lm.vocabulary_.itos)
 
 
-def quality_main(max_vocab_size, threads, out_md, processes=1):
+def quality_main(max_vocab_size, threads, out_md, processes=1, models=None):
     """Train NGramLM(order=3), FeedForwardLM and RNNLM, each with its defaults and the
     same vocabulary (`max_vocab_size` words of the train split, min_count 1), on the
     WEB Bible train split (the validation split is scored after every neural epoch:
     the curve, and the plateau schedule / early stopping when a default uses them),
     then score the test split; `processes` > 1 trains the models in that many
     processes at once (spawned).  Prints a markdown table and writes it to `out_md`,
-    and the same numbers to the .json next to it."""
+    and the same numbers to the .json next to it.
+
+    `models` (a subset of QUALITY_MODELS, None = all) re-trains only those; the other
+    rows are taken from the existing .json (with the date and conditions of the run
+    that measured them, shown in the table's `run` column)."""
     import json
-    args = [(name, max_vocab_size, threads) for name in QUALITY_MODELS]
-    if processes > 1:
+    json_path = os.path.splitext(out_md)[0] + ".json"
+    models = list(QUALITY_MODELS) if models is None else list(models)
+    kept, kept_V = [], None
+    if len(models) < len(QUALITY_MODELS):
+        kept, kept_V = stored_rows(json_path, [m for m in QUALITY_MODELS if m not in models],
+                                   max_vocab_size)
+    args = [(name, max_vocab_size, threads) for name in models]
+    if processes > 1 and len(args) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(processes, multiprocessing.get_context("spawn")) as ex:
             results = list(ex.map(quality_row, *zip(*args)))
     else:
         results = [quality_row(*a) for a in args]
-    rows, itos = [r for r, _ in results], results[0][1]
+    itos = results[0][1]
     for row, other in results[1:]:
         if other != itos:
-            raise RuntimeError(f"{row['model']}: the vocabulary differs from the trigram's")
-    n_tokens = rows[0]["n_train_tokens"]
+            raise RuntimeError(f"{row['model']}: the vocabulary differs from "
+                               f"{results[0][0]['model']}'s")
+    if kept_V is not None and kept_V != len(itos):
+        raise RuntimeError(f"the stored rows have V = {kept_V}, this run {len(itos)}")
     load = os.getloadavg()
-    n_train = rows[0]["n_train_lines"]
+    today = datetime.date.today().isoformat()
+    run = {"date": today, "threads": threads, "processes": min(processes, len(args)),
+           "load_average_end": load[0]}
+    fresh = {r["model"]: dict(r, run=run) for r, _ in results}
+    stored = {r["model"]: r for r in kept}
+    rows = [fresh.get(m) or stored[m] for m in QUALITY_MODELS]
+    ngram = rows[0]
+    n_tokens, n_train = ngram["n_train_tokens"], ngram["n_train_lines"]
+
+    def run_label(r):
+        u = r["run"]
+        return (f"{u['date']}{'' if r['model'] in fresh else ' (stored)'}, "
+                f"{u['processes']} at a time, load {u['load_average_end']:.1f}")
+
     lines = [
         f"## Full-corpus quality: RNNLM vs FeedForwardLM vs Kneser-Ney trigram "
-        f"(`python benchmarks/bench_rnn.py --quality`, {datetime.date.today().isoformat()})",
+        f"(`python benchmarks/bench_rnn.py --quality`, {today})",
         "",
         f"WEB Bible (`fastnn.datasets.load_web_bible`): trained on the train split "
-        f"({n_train:,} lines, {n_tokens:,} predicted tokens), validation split scored after each neural epoch, test split reported.  "
+        f"({n_train:,} lines, {n_tokens:,} predicted tokens), validation split scored "
+        f"after each neural epoch, test split reported.  "
         f"Every model with its defaults and the same vocabulary: the "
         f"{max_vocab_size:,} most frequent training words (min_count 1) + specials, "
-        f"V = {len(itos):,}.  random_state 0, {threads} BLAS thread(s) per model, "
-        f"{processes} model(s) trained at a time; train seconds "
-        f"on a shared {os.cpu_count()}-CPU machine (load average at the end "
-        f"{load[0]:.1f}): not a speed measurement.",
+        f"V = {len(itos):,}.  random_state 0, {threads} BLAS thread(s) per model; train "
+        f"seconds on a shared {os.cpu_count()}-CPU machine: not a speed measurement.",
         "",
-        "| model | test perplexity | parameters | epochs | train seconds |",
-        "|---|---|---|---|---|",
     ]
+    if kept:
+        lines += [f"Re-trained in this run: {', '.join(models)}.  Rows marked (stored) "
+                  f"are copied from the previous record (their code did not change); "
+                  f"the `run` column gives each row's date, the models trained at a time "
+                  f"and the load average at the end of its run.", ""]
+    lines += ["| model | test perplexity | parameters | epochs | train seconds | run |",
+              "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['model']} | {r['test_perplexity']:.2f} | {r['parameters']:,} | "
                      f"{r['epochs'] if r['epochs'] is not None else '-'} | "
-                     f"{r['train_seconds']:.0f} |")
+                     f"{r['train_seconds']:.0f} | {run_label(r)} |")
     lines += ["", "Parameters: the weights of the neural models; for the trigram the stored "
               "numbers (a probability term per n-gram of every order and a back-off weight "
               "per context).", ""]
@@ -282,10 +337,9 @@ def quality_main(max_vocab_size, threads, out_md, processes=1):
     os.makedirs(os.path.dirname(os.path.abspath(out_md)), exist_ok=True)
     with open(out_md, "w") as f:
         f.write(text)
-    meta = {"date": datetime.date.today().isoformat(), "max_vocab_size": max_vocab_size,
-            "V": len(itos), "threads": threads, "processes": processes, "random_state": 0,
-            "load_average_end": load[0], "models": rows}
-    with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
+    meta = {"date": today, "max_vocab_size": max_vocab_size, "V": len(itos),
+            "threads": threads, "retrained": models, "random_state": 0, "models": rows}
+    with open(json_path, "w") as f:
         json.dump(meta, f, indent=1)
 
 
@@ -304,11 +358,20 @@ def main():
                     help="--quality: BLAS threads per model (1)")
     ap.add_argument("--processes", type=int, default=1,
                     help="--quality: models trained at once, each in its own process (1)")
+    ap.add_argument("--models", default=",".join(QUALITY_KEYS),
+                    help="--quality: the models to re-train, a comma list of "
+                         f"{', '.join(QUALITY_KEYS)} (all); the others' rows are kept "
+                         "from the existing .json")
     args = ap.parse_args()
     if args.quality:
+        keys = [k.strip() for k in args.models.split(",") if k.strip()]
+        bad = [k for k in keys if k not in QUALITY_KEYS]
+        if bad or not keys:
+            ap.error(f"--models: unknown model(s) {bad}; choose among "
+                     f"{', '.join(QUALITY_KEYS)}")
         quality_main(args.max_vocab_size, args.threads,
                      args.out or os.path.join(HERE, "results", "rnn_quality.md"),
-                     args.processes)
+                     args.processes, [m for k, m in QUALITY_KEYS.items() if k in keys])
         return
     args.out = args.out or os.path.join(HERE, "results", "rnn.md")
     case, tokens = rnn_case()

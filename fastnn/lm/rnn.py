@@ -3,8 +3,8 @@
     h_t = g(W_x e(w_t) + W_h h_{t-1} + b),   P(w_{t+1} | w_1 .. w_t) = softmax(U h_t + c)
 
 with g = tanh or relu, the state reset to zero at every sentence start (so the model
-scores each sentence on its own, like fastnn's other LMs).  Trained by SGD with
-truncated backpropagation through time: the training corpus (its sentences shuffled
+scores each sentence on its own, like fastnn's other LMs).  Trained by Adam (or SGD)
+with truncated backpropagation through time: the training corpus (its sentences shuffled
 every epoch) is laid out as `batch_size` parallel token streams, cut into windows of
 `bptt` steps; each stream carries its hidden state from one window to the next, and
 the gradient is clipped to a global norm before every update.  All the work runs on
@@ -20,7 +20,7 @@ from fastnn._threads import _blas_controller, resolve_threads
 from fastnn._validation import float_dtype
 from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM,
                              gradient_check_error, next_token_probabilities)
-from fastnn.lm._rnn_net import RNNNet, Streams
+from fastnn.lm._rnn_net import AdamState, RNNNet, Streams
 
 # The gemms (BLAS, n_jobs threads) are the bulk of a step; the light kernels between
 # them run on the calling thread: OpenMP threads there would compete with OpenBLAS's
@@ -43,24 +43,30 @@ class RNNLM(NeuralLM):
     batch_size : int, default=32
         Parallel token streams: the training tokens are split into this many
         contiguous streams, each carrying its hidden state across windows.
-    learning_rate : float, default=0.5
-        Initial SGD step size (the loss is the mean over a window's predictions).
+    learning_rate : float, default=0.004
+        Initial step size of the optimizer (the loss is the mean over a window's
+        predictions); 0.5 suits 'sgd' with momentum 0.9.
     lr_schedule : {'constant', 'linear', 'plateau'}, default='linear'
         'linear' decays from learning_rate to learning_rate / epochs over the epochs;
         'plateau' halves it after an epoch that did not improve the validation
         perplexity (the training loss without a validation corpus).
+    optimizer : {'sgd', 'adam'}, default='adam'
+        'sgd': SGD with `momentum`; 'adam': Adam (PyTorch's conventions, betas 0.9 and
+        0.999, eps 1e-8; `momentum` is not used), its step learning_rate (scaled by
+        the schedule and the warm-up like SGD's).
     momentum : float in [0, 1), default=0.9
-        Heavy-ball momentum (PyTorch form: v = momentum v + g, p -= lr v).
+        Heavy-ball momentum of 'sgd' (PyTorch form: v = momentum v + g, p -= lr v).
     weight_decay : float, default=0.0
         L2 coefficient added to every gradient.
-    clip_grad_norm : float or None, default=0.25
+    clip_grad_norm : float or None, default=1.0
         Rescale the whole gradient (all parameters together) to this 2-norm when it
         is larger; None disables clipping.
-    warmup : int, default=100
-        The first `warmup` SGD steps (windows) of training take the rate up linearly,
-        learning_rate * k / warmup at step k; 0 starts at the full rate.  It guards
-        the first windows, where momentum SGD can blow the recurrent weights up (the
-        hidden units saturate); see the measurements below.
+    warmup : int, default=0
+        The first `warmup` steps (windows) of training take the rate up linearly,
+        learning_rate * k / warmup at step k; 0 starts at the full rate.  With 'sgd'
+        it guards the first windows, where momentum SGD at learning_rate 1.0 blew the
+        recurrent weights up (one epoch on a quarter of the train split: validation
+        perplexity 10,777 without a 100-step warm-up, 393 with it).
     epochs : int, default=5
     early_stopping : bool, default=False
         Stop when the validation perplexity has not improved for `patience` epochs
@@ -83,23 +89,28 @@ class RNNLM(NeuralLM):
 
     Measured on the WEB Bible (fastnn.datasets.load_web_bible; train split 1.0M
     predicted tokens, V = 10,003 via max_vocab_size=10000, random_state 0; every
-    model with its defaults; benchmarks/results/rnn_quality.md): validation perplexity
-    after epochs 1..5 = 82.6, 66.9, 59.1, 55.6, 52.4, test 55.33 (3.29M parameters),
-    against the Kneser-Ney trigram's 51.92 and FeedForwardLM's 49.41 (3.26M
-    parameters, 5 epochs): at 5 epochs this RNN is still improving and behind both.
-    With batch_size=16 (twice the SGD steps; the rest as above, a separate run):
-    validation 78.7, 63.7, 56.9, 52.1, 48.7, test 51.27, below the trigram but not
-    below FeedForwardLM.
-    The previous defaults (clip 1.0, no warm-up) reached validation 84.6 after the
-    first epoch.  Choice of warm-up and clip (one epoch on a quarter of the train
-    split, validation perplexity): learning_rate 0.5 (momentum 0.9) 123 with clip
-    1.0, 127 with clip 0.25, 140 with the warm-up (a smaller share of that short run
-    at the full rate); learning_rate 1.0 blew up without the warm-up (10,777: the
-    recurrent matrix's 2-norm grew from 1.5 at window 20 to 14 at window 140, the hidden
-    units saturated) and not with it (393); learning_rate 0.1 / 0.05 reached 192 /
-    244; plain SGD (no momentum) at 1.0 219, at 2.0 (clip 0.5) 180, at 5.0 and at
-    20 (clip 0.25) it diverged.  On small corpora (~70k tokens) smaller windows, no
-    warm-up and clip 1.0 train better: see tests/test_rnnlm.py.
+    model with its defaults; benchmarks/results/rnn_quality.md, one run): validation perplexity after
+    epochs 1..5 = 57.52, 48.93, 45.95, 43.62, 41.97, test 45.10 (3.29M parameters),
+    below FeedForwardLM's 49.41 (context 3, 3.26M parameters, 5 epochs, validation
+    68.2, 60.3, 53.5, 51.0, 46.2) and the Kneser-Ney trigram's 51.92.
+
+    Why Adam: with momentum SGD (the previous defaults: learning_rate 0.5, momentum
+    0.9, clip 0.25, a 100-step warm-up) the RNN was under-trained after 5 epochs
+    (validation 82.6, 66.9, 59.1, 55.6, 52.4, test 55.33, behind the trigram's 51.92
+    and FeedForwardLM's 49.41).  The mean loss over a window's 1,120 predictions gives
+    the embedding and output rows of all but the frequent words tiny gradients (with
+    those defaults at the start the whole gradient's norm was 0.067, the embedding's and U's 0.015
+    each), while the recurrent matrix's gradient grows as its 2-norm does (1.14 ->
+    1.63 over the first 150 windows, its gradient then 0.45 of a total 0.54), so the
+    global clip, set by W_h, shrinks every layer's step.  Adam scales each weight's
+    step by its own gradient history.  Choice (2 epochs on a quarter of the train
+    split, validation perplexity after epochs 1, 2; linear schedule):
+    SGD as before 140.6, 115.9; SGD batch_size 16, clip 1.0, no warm-up 288.1 (an
+    unstable first epoch), 118.4; Adam (clip 1.0, no warm-up) at learning_rate 0.002
+    102.9, 89.7; at 0.004 94.1, 80.3; at 0.008 101.1, 81.2; batch_size 16 at 0.002
+    97.0, 84.1 and at 0.004 95.0, 79.0 (about as good as 32 streams at 0.004, with
+    twice the steps).  On small corpora (~70k tokens) smaller windows train better:
+    see tests/test_rnnlm.py.
 
     Attributes
     ----------
@@ -121,11 +132,13 @@ class RNNLM(NeuralLM):
         "bptt": [Interval(Integral, 1, None, closed="left")],
         "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "warmup": [Interval(Integral, 0, None, closed="left")],
+        "optimizer": [StrOptions({"sgd", "adam"})],
     }
 
     def __init__(self, embedding_dim=64, hidden_size=256, num_layers=1, activation="tanh",
-                 *, bptt=35, batch_size=32, learning_rate=0.5, lr_schedule="linear",
-                 momentum=0.9, weight_decay=0.0, clip_grad_norm=0.25, warmup=100, epochs=5,
+                 *, bptt=35, batch_size=32, learning_rate=0.004, lr_schedule="linear",
+                 optimizer="adam", momentum=0.9, weight_decay=0.0, clip_grad_norm=1.0,
+                 warmup=0, epochs=5,
                  early_stopping=False, patience=2, min_count=1, max_vocab_size=None,
                  random_state=None, n_jobs=None, dtype=np.float32, verbose=False,
                  lowercase=True):
@@ -137,6 +150,7 @@ class RNNLM(NeuralLM):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
+        self.optimizer = optimizer
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
@@ -173,7 +187,11 @@ class RNNLM(NeuralLM):
         net = RNNNet(len(vocab), self.embedding_dim, self.hidden_size, self.activation,
                      dtype)
         net.initialize(rng, np.bincount(ids, minlength=len(vocab)))
-        velocity = np.zeros_like(net.params) if self.momentum > 0 else None
+        adam = velocity = None
+        if self.optimizer == "adam":
+            adam = AdamState(net.params.shape[0], dtype)
+        elif self.momentum > 0:
+            velocity = np.zeros_like(net.params)
         N, S = ids.shape[0], starts.shape[0]
         momentum, wd = float(self.momentum), float(self.weight_decay)
         clip = None if self.clip_grad_norm is None else float(self.clip_grad_norm)
@@ -195,9 +213,12 @@ class RNNLM(NeuralLM):
                         continue
                 steps[0] += 1
                 step_lr = lr * min(1.0, steps[0] / warmup) if warmup else lr
-                loss, state = net.sgd_window(streams.inputs[t0:t1], targets,
-                                             streams.keep[t0:t1], weights, state, step_lr,
-                                             momentum, wd, velocity, clip, kt)
+                window = (streams.inputs[t0:t1], targets, streams.keep[t0:t1], weights,
+                          state, step_lr)
+                if adam is None:
+                    loss, state = net.sgd_window(*window, momentum, wd, velocity, clip, kt)
+                else:
+                    loss, state = net.adam_window(*window, wd, adam, clip, kt)
                 total += loss * n_real
                 if bar is not None:
                     since += n_real
