@@ -149,23 +149,34 @@ class Adam(Optimizer):
         self.weight_decay = real_scalar(weight_decay, "weight_decay", low=0)
         n = len(self.params)
         self.m, self.v, self.t = [None] * n, [None] * n, [0] * n
+        self._scratch = [None] * n
 
     def step(self, grads=None):
+        """One update of every parameter that has a gradient (the gradients are left
+        alone); in place, with one scratch array per parameter: a few passes over a
+        large flat buffer, no temporaries."""
         b1, b2 = self.betas
         for i, p, g in self._pairs(grads):
-            if self.weight_decay:
-                g = g + self.weight_decay * p
             if self.m[i] is None:
                 self.m[i], self.v[i] = np.zeros_like(p), np.zeros_like(p)
+                self._scratch[i] = np.empty_like(p)
+            if self.weight_decay:
+                g = g + p * self.weight_decay
             self.t[i] += 1
-            m, v, t = self.m[i], self.v[i], self.t[i]
+            m, v, tmp, t = self.m[i], self.v[i], self._scratch[i], self.t[i]
             m *= b1
-            m += (1 - b1) * g
+            np.multiply(g, 1.0 - b1, out=tmp)
+            m += tmp
             v *= b2
-            v += (1 - b2) * (g * g)
-            denom = np.sqrt(v / (1 - b2 ** t))
-            denom += self.eps
-            p -= (self.lr / (1 - b1 ** t)) * m / denom
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            v += tmp
+            np.sqrt(v, out=tmp)                 # sqrt(v / (1 - b2^t)) + eps
+            tmp *= 1.0 / np.sqrt(1.0 - b2 ** t)
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= self.lr / (1.0 - b1 ** t)
+            p -= tmp
 
 
 # ---------------------------------------------------------------------------------

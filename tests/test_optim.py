@@ -167,3 +167,13 @@ def test_scikit_adam_equals_reference(rng):
         ref.mlp_adam_update(ref_params, ref_grads, ms, vs, t, 0.01)
         solver.step(params, g.copy(), n_weights, 0.1, 1)
     np.testing.assert_allclose(params, np.concatenate(ref_params), rtol=1e-13)
+
+
+def test_adam_leaves_the_gradients_alone():
+    r = np.random.default_rng(5)
+    p, g = r.standard_normal(50), r.standard_normal(50)
+    g0 = g.copy()
+    opt = optim.Adam([p], lr=0.01, weight_decay=0.1)
+    for _ in range(3):
+        opt.step([g])
+    np.testing.assert_array_equal(g, g0)

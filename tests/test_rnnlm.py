@@ -244,22 +244,6 @@ def test_relu_and_schedules_train():
         assert np.isfinite(lm.loss_curve_).all()
 
 
-def test_adam_state_matches_fastnn_optim_adam(dtype):
-    from fastnn.lm._rnn_net import AdamState
-    from fastnn.optim import Adam
-    r = np.random.default_rng(5)
-    p = r.standard_normal(50).astype(dtype)
-    want = p.astype(np.float64)
-    opt = Adam([want], lr=0.01, weight_decay=0.1)
-    state = AdamState(p.shape[0], dtype)
-    for _ in range(4):
-        g = r.standard_normal(50)
-        opt.step([g.copy()])
-        state.step(p, g.astype(dtype), 0.01, 0.1)
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(p, want, rtol=tol, atol=tol)
-
-
 def test_adam_trains_and_differs_from_sgd():
     sgd = tiny_model(epochs=4)
     adam = tiny_model(epochs=4, optimizer="adam", learning_rate=0.01)

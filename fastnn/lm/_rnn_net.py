@@ -206,14 +206,14 @@ class RNNNet:
                            weight_decay, nt)
         return loss, w["H"][inputs.shape[0]]
 
-    def adam_window(self, inputs, targets, keep, weights, h0, lr, weight_decay, adam,
-                    clip, nt):
-        """As `sgd_window`, with an Adam step (`adam`: an `AdamState` of this buffer's
-        size) instead of SGD."""
+    def adam_window(self, inputs, targets, keep, weights, h0, lr, adam, clip, nt):
+        """As `sgd_window`, with a step of `adam` (a fastnn.optim.Adam over [params],
+        its rate set to lr) instead of SGD."""
         loss, w = self.loss_grad(inputs, targets, keep, weights, h0, nt)
         if clip is not None:
             _rnn.clip_grad_norm(self.grads, clip, nt)
-        adam.step(self.params, self.grads, lr, weight_decay)
+        adam.lr = lr
+        adam.step([self.grads])
         return loss, w["H"][inputs.shape[0]]
 
     def log_probs(self, inputs, targets, keep, h0, nt):
@@ -222,41 +222,3 @@ class RNNNet:
         _sm.softmax(w["logits"], w["dlogits"], True, nt)
         n = targets.shape[0]
         return w["dlogits"][np.arange(n), targets].astype(np.float64), w
-
-
-class AdamState:
-    """Adam's moments over one flat parameter buffer, updated in place (PyTorch's
-    conventions: L2 weight decay added to the gradient, bias-corrected moments):
-
-        g' = g + wd p;  m = b1 m + (1 - b1) g';  v = b2 v + (1 - b2) g'^2
-        p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
-
-    NumPy in place with one scratch buffer: a dozen passes over the buffer, a few
-    percent of an RNN window's cost."""
-
-    def __init__(self, n, dtype, betas=(0.9, 0.999), eps=1e-8):
-        self.b1, self.b2, self.eps, self.t = float(betas[0]), float(betas[1]), float(eps), 0
-        self.m = np.zeros(n, dtype)
-        self.v = np.zeros(n, dtype)
-        self._tmp = np.empty(n, dtype)
-
-    def step(self, params, grads, lr, weight_decay):
-        """One update of params (in place) from grads (modified when weight_decay)."""
-        b1, b2, m, v, tmp = self.b1, self.b2, self.m, self.v, self._tmp
-        self.t += 1
-        if weight_decay:
-            np.multiply(params, weight_decay, out=tmp)
-            grads += tmp
-        m *= b1
-        np.multiply(grads, 1.0 - b1, out=tmp)
-        m += tmp
-        v *= b2
-        np.multiply(grads, grads, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp *= 1.0 / np.sqrt(1.0 - b2 ** self.t)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr / (1.0 - b1 ** self.t)
-        params -= tmp

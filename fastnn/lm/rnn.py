@@ -20,7 +20,8 @@ from fastnn._threads import _blas_controller, resolve_threads
 from fastnn._validation import float_dtype
 from fastnn.lm._base import (COMMON_CONSTRAINTS, NeuralLM,
                              gradient_check_error, next_token_probabilities)
-from fastnn.lm._rnn_net import AdamState, RNNNet, Streams
+from fastnn.lm._rnn_net import RNNNet, Streams
+from fastnn.optim import Adam
 
 # The gemms (BLAS, n_jobs threads) are the bulk of a step; the light kernels between
 # them run on the calling thread: OpenMP threads there would compete with OpenBLAS's
@@ -189,7 +190,8 @@ class RNNLM(NeuralLM):
         net.initialize(rng, np.bincount(ids, minlength=len(vocab)))
         adam = velocity = None
         if self.optimizer == "adam":
-            adam = AdamState(net.params.shape[0], dtype)
+            adam = Adam([net.params], lr=self.learning_rate,
+                        weight_decay=float(self.weight_decay))
         elif self.momentum > 0:
             velocity = np.zeros_like(net.params)
         N, S = ids.shape[0], starts.shape[0]
@@ -218,7 +220,7 @@ class RNNLM(NeuralLM):
                 if adam is None:
                     loss, state = net.sgd_window(*window, momentum, wd, velocity, clip, kt)
                 else:
-                    loss, state = net.adam_window(*window, wd, adam, clip, kt)
+                    loss, state = net.adam_window(*window, adam, clip, kt)
                 total += loss * n_real
                 if bar is not None:
                     since += n_real
