@@ -24,6 +24,8 @@ FAMILIES = {
     "sgns": ["sgns.c"],
     "linsgd": ["linsgd.c"],
     "rnn": ["rnn.c", "activations.c", "dense.c"],
+    # issue 4: fused MLP mini-batch
+    "mlp": ["mlp.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"
 OPENMP_PROBE = "#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n"
