@@ -13,6 +13,7 @@ sample weights are all zero is skipped (scikit-learn's update would be NaN).
 Sparse input (CSR / CSC) trains without densifying: the first layer runs on fastnn's
 CSR kernels (`fastnn.nn.SparseLinear`), its weights stored a feature per row.
 """
+import contextlib
 import time
 import warnings
 from numbers import Integral, Real
@@ -438,7 +439,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         with _blas_threads(n_jobs_threads):
             if self.solver in _STOCHASTIC:
                 self._fit_stochastic(net, X, y, targets, sample_weight, incremental,
-                                     _KERNEL_THREADS, rng)
+                                     _KERNEL_THREADS, rng, n_jobs_threads)
             else:
                 self._fit_lbfgs(net, X, targets, sample_weight, _KERNEL_THREADS)
         if not np.isfinite(net.params).all():
@@ -455,7 +456,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return optim._ScikitAdam(net.params.size, net.dtype, self.learning_rate_init,
                                  self.beta_1, self.beta_2, self.epsilon)
 
-    def _fit_stochastic(self, net, X, y, targets, sample_weight, incremental, nt, rng):
+    def _fit_stochastic(self, net, X, y, targets, sample_weight, incremental, nt, rng,
+                        step_threads):
         solver = getattr(self, "_optimizer", None)
         if not incremental or solver is None or solver.n_params != net.params.size:
             solver = self._optimizer = self._make_solver(net)
@@ -499,7 +501,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                     rng.shuffle(perm)
                     order = order[perm]
                 total = self._epoch(net, solver, X_train, t_train, sw_train, order,
-                                    batch_size, nt)
+                                    batch_size, nt, step_threads)
                 self.n_iter_ += 1
                 self.loss_ = total / n_train
                 self.t_ += n_train
@@ -548,10 +550,42 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping:
             net.params[:] = best_params
 
-    def _epoch(self, net, solver, X, targets, sample_weight, order, batch_size, nt):
-        """One pass over the mini-batches; returns the summed batch loss x batch size."""
+    def _epoch(self, net, solver, X, targets, sample_weight, order, batch_size, nt,
+               step_threads):
+        """One pass over the mini-batches; returns the summed batch loss x batch size.
+
+        Dense input: each batch is one call of the fused kernel (`FeedForward.batch_step`,
+        forward + backward on `step_threads` threads, BLAS single-threaded meanwhile),
+        which also takes the step when the solver is plain SGD (no momentum); other
+        solvers step after it.  Sparse input: the layer-by-layer path."""
+        if isinstance(X, CSRRows):
+            return self._epoch_layers(net, solver, X, targets, sample_weight, order,
+                                      batch_size, nt)
         n = X.shape[0]
-        dense = not isinstance(X, CSRRows)
+        fused_sgd = isinstance(solver, optim._ScikitSGD) and solver.velocity is None
+        lr = solver.lr if fused_sgd else 0.0
+        alpha = float(self.alpha)
+        if sample_weight is not None:
+            sample_weight = np.ascontiguousarray(sample_weight)
+        rows = np.ascontiguousarray(order, dtype=np.int64) if self.shuffle else None
+        step = net.batch_step(X, rows, targets, sample_weight, batch_size, step_threads)
+        total = 0.0
+        with _blas_threads(1) if step_threads > 1 else contextlib.nullcontext():
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                loss, sw_sum, sq = step.run(start, stop, lr, alpha)
+                if not sw_sum > 0:
+                    continue        # all weights zero: no information in this batch
+                if alpha:
+                    loss += 0.5 * alpha / sw_sum * sq
+                if not fused_sgd:
+                    solver.step(net.params, net.grads, net.n_weights, alpha / sw_sum, nt)
+                total += loss * (stop - start)
+        return total
+
+    def _epoch_layers(self, net, solver, X, targets, sample_weight, order, batch_size, nt):
+        """_epoch on CSR rows, layer by layer through `FeedForward.loss_grad`."""
+        n = X.shape[0]
         w_prefix = net.params[:net.n_weights]
         # SciPy's BLAS, the kernels' own: NumPy's is another OpenBLAS build, whose
         # spin-waiting thread pool would compete with the kernels' one
@@ -559,16 +593,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            if self.shuffle:
-                idx = order[start:stop]
-                xb = X.take(idx, axis=0)
-                tb = targets[idx]
-                wb = None if sample_weight is None else sample_weight[idx]
-            else:
-                idx = slice(start, stop)
-                xb = X[idx] if dense else X.take(order[idx])
-                tb = targets[idx]
-                wb = None if sample_weight is None else sample_weight[idx]
+            idx = order[start:stop] if self.shuffle else slice(start, stop)
+            xb = X.take(order[start:stop])
+            tb = targets[idx]
+            wb = None if sample_weight is None else sample_weight[idx]
             sw_sum = stop - start if wb is None else float(wb.sum(dtype=np.float64))
             if sw_sum <= 0:
                 continue            # all weights zero: no information in this batch
