@@ -220,7 +220,17 @@ typedef void (*fnn_gemm_fn_f64)(char *, char *, int *, int *, int *, double *, d
                             double *dwork, const REAL *X, const int64_t *rows,           \
                             const int32_t *labels, const REAL *Y, const REAL *sw,        \
                             const fnn_mlp_net *net, fnn_gemm_fn_##SFX gemm, ptrdiff_t B, \
-                            double lr, double alpha, int n_threads);
+                            double lr, double alpha, int n_threads);                     \
+    /* an epoch of plain SGD (lr > 0) in one parallel region: the batches order[start: */ \
+    /* start + batch] (order (n,) or NULL: rows in order) as fnn_mlp_batch, those     */ \
+    /* whose weights sum to <= 0 skipped; work / dwork sized for `batch` rows.        */ \
+    /* result[0] = sum over batches of (mean loss + 0.5 l2 ||W||^2) x rows,           */ \
+    /* [1] = batches skipped.  Returns 0, or -1 when out of memory.                   */ \
+    int fnn_mlp_epoch_##SFX(REAL *params, REAL *grads, double *result, REAL *work,       \
+                            double *dwork, const REAL *X, const int64_t *order,          \
+                            const int32_t *labels, const REAL *Y, const REAL *sw,        \
+                            const fnn_mlp_net *net, fnn_gemm_fn_##SFX gemm, ptrdiff_t n, \
+                            ptrdiff_t batch, double lr, double alpha, int n_threads);
 
 FNN_DECLARE_MLP(float, f32)
 FNN_DECLARE_MLP(double, f64)

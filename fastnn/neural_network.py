@@ -318,11 +318,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return X.tocsr() if sp.issparse(X) else X
 
     def _targets(self, y, dtype):
-        """Integer labels (softmax output) or a 0/1 float matrix (logistic outputs)."""
+        """Integer labels (softmax output) or a 0/1 float matrix (logistic outputs).
+
+        Softmax: each label's index in classes_ (sorted), the column LabelBinarizer
+        would set, found without building the one-hot matrix; a label not in classes_
+        is a ValueError."""
+        lb = self._label_binarizer
         if self.out_activation_ == "softmax":
-            Y = self._label_binarizer.transform(y)
-            return np.ascontiguousarray(np.argmax(Y, axis=1), dtype=np.int32)
-        return np.ascontiguousarray(self._label_binarizer.transform(y), dtype=dtype)
+            classes = lb.classes_
+            idx = np.searchsorted(classes, y)
+            unknown = np.take(classes, idx, mode="clip") != y
+            if np.any(unknown):
+                raise ValueError(f"y has labels not in classes_ {classes}: "
+                                 f"{np.unique(np.asarray(y)[unknown])}")
+            return np.ascontiguousarray(idx, dtype=np.int32)
+        return np.ascontiguousarray(lb.transform(y), dtype=dtype)
 
     def _validate_input(self, X, y, incremental, reset, dtype):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -420,8 +430,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         dtype = X.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
-        Y = self._label_binarizer.transform(y)
-        self.n_outputs_ = Y.shape[1]
+        lb = self._label_binarizer
+        # the width of lb.transform(y), without building it: one column for binary y
+        self.n_outputs_ = 1 if lb.y_type_ == "binary" else len(lb.classes_)
         layer_units = [X.shape[1]] + hidden + [self.n_outputs_]
         self._random_state = rng = check_random_state(self.random_state)
         if first_pass:
@@ -554,10 +565,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                step_threads):
         """One pass over the mini-batches; returns the summed batch loss x batch size.
 
-        Dense input: each batch is one call of the fused kernel (`FeedForward.batch_step`,
-        forward + backward on `step_threads` threads, BLAS single-threaded meanwhile),
-        which also takes the step when the solver is plain SGD (no momentum); other
-        solvers step after it.  Sparse input: the layer-by-layer path."""
+        Dense input: the fused kernel (`FeedForward.batch_step`: forward + backward on
+        `step_threads` threads, BLAS single-threaded meanwhile).  Plain SGD (no
+        momentum): the whole epoch, steps included, is one kernel call; other solvers:
+        one call per batch, then solver.step.  Sparse input: the layer-by-layer path."""
         if isinstance(X, CSRRows):
             return self._epoch_layers(net, solver, X, targets, sample_weight, order,
                                       batch_size, nt)
@@ -571,6 +582,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         step = net.batch_step(X, rows, targets, sample_weight, batch_size, step_threads)
         total = 0.0
         with _blas_threads(1) if step_threads > 1 else contextlib.nullcontext():
+            if fused_sgd:               # the whole epoch in one kernel call
+                return step.epoch(lr, alpha)[0]
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
                 loss, sw_sum, sq = step.run(start, stop, lr, alpha)

@@ -173,3 +173,32 @@ def test_sparse_network_has_no_batch_step():
 def test_work_size_counts_every_buffer():
     # gathered batch 7*4, outputs 7*(5+3), hidden deltas 7*5; row losses 7, norms 5+3
     assert mlp.work_size([4, 5, 3], 7) == (7 * 4 + 7 * 8 + 7 * 5, 7 + 8)
+
+
+@pytest.mark.parametrize("order", [True, False], ids=["shuffled", "in_order"])
+def test_epoch_is_the_batches_in_turn(rng, dtype, team, order):
+    """epoch(lr, alpha) = run(start, stop, lr, alpha) over every batch: the same bits
+    of the weights, the summed (loss + penalty) x rows, zero-weight batches skipped."""
+    results = []
+    for whole in (True, False):
+        net, X, Y, targets, sw = _problem(np.random.default_rng(7), [8, 12, 5, 4], "tanh",
+                                          "softmax", dtype, True)
+        sw[16:32] = 0                                 # the second batch of in-order rows
+        rows = np.random.default_rng(8).permutation(N_ROWS).astype(np.int64) if order \
+            else None
+        step = _step(net, X, targets, sw, rows, 16, team)
+        if whole:
+            total, skipped = step.epoch(0.2, 0.05)
+        else:
+            total, skipped = 0.0, 0
+            for s in range(0, N_ROWS, 16):
+                stop = min(s + 16, N_ROWS)
+                loss, wsum, sq = step.run(s, stop, 0.2, 0.05)
+                if wsum > 0:
+                    total += (loss + 0.5 * 0.05 * sq / wsum) * (stop - s)
+                else:
+                    skipped += 1
+        results.append((net.params.copy(), total, skipped))
+    assert np.array_equal(results[0][0], results[1][0])
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-12)
+    assert results[0][2] == results[1][2] == (0 if order else 1)

@@ -205,3 +205,13 @@ cdef extern from "fastnn.h" nogil:
                           const int32_t *labels, const double *Y, const double *sw,
                           const fnn_mlp_net *net, fnn_gemm_fn_f64 gemm, Py_ssize_t B,
                           double lr, double alpha, int n_threads)
+    int fnn_mlp_epoch_f32(float *params, float *grads, double *result, float *work,
+                          double *dwork, const float *X, const int64_t *order,
+                          const int32_t *labels, const float *Y, const float *sw,
+                          const fnn_mlp_net *net, fnn_gemm_fn_f32 gemm, Py_ssize_t n,
+                          Py_ssize_t batch, double lr, double alpha, int n_threads)
+    int fnn_mlp_epoch_f64(double *params, double *grads, double *result, double *work,
+                          double *dwork, const double *X, const int64_t *order,
+                          const int32_t *labels, const double *Y, const double *sw,
+                          const fnn_mlp_net *net, fnn_gemm_fn_f64 gemm, Py_ssize_t n,
+                          Py_ssize_t batch, double lr, double alpha, int n_threads)

@@ -146,6 +146,32 @@ cdef class BatchStep:
             raise MemoryError("mlp batch: out of memory")
         return res[0], res[1], res[2]
 
+    def epoch(self, double lr, double alpha):
+        """Every batch in turn (batch_size rows each, the last one shorter), each with
+        the plain SGD step (lr > 0) and the L2 penalty alpha / sum(w), in one parallel
+        region.  Returns (sum over batches of (mean loss + 0.5 alpha ||W||^2 / sum(w))
+        x rows, number of batches skipped for a weight sum <= 0)."""
+        cdef double res[2]
+        cdef int status
+        with nogil:
+            if self.f32:
+                status = fnn_mlp_epoch_f32(
+                    <float *>self.params, <float *>self.grads, res, <float *>self.work,
+                    self.dwork, <const float *>self.X, self.order, self.labels,
+                    <const float *>self.Y, <const float *>self.sw, &self.net,
+                    <fnn_gemm_fn_f32>sgemm, self.n, self.batch_size, lr, alpha,
+                    self.n_threads)
+            else:
+                status = fnn_mlp_epoch_f64(
+                    <double *>self.params, <double *>self.grads, res, <double *>self.work,
+                    self.dwork, <const double *>self.X, self.order, self.labels,
+                    <const double *>self.Y, <const double *>self.sw, &self.net,
+                    <fnn_gemm_fn_f64>dgemm, self.n, self.batch_size, lr, alpha,
+                    self.n_threads)
+        if status != 0:
+            raise MemoryError("mlp epoch: out of memory")
+        return res[0], int(res[1])
+
 
 cdef int _bind(BatchStep s, floating[::1] params, floating[::1] grads, floating[::1] work,
                const floating[:, ::1] X, const floating[:, ::1] Y,
