@@ -43,10 +43,13 @@ from fastnn.nn import CSRRows, FeedForward
 
 _STOCHASTIC = ("sgd", "adam")
 _PREDICT_CHUNK = 4096          # rows per forward pass at predict time (bounds memory)
-# Threads: n_jobs goes to BLAS, whose GEMMs are the bulk of the work.  The light
-# elementwise kernels between them run on the calling thread: on OpenMP threads they
-# fight OpenBLAS's spin-waiting pool for the cores (measured on 2 cores, hidden 1024,
-# batch 256: 0.5 s per epoch instead of 0.12 s).
+# Threads.  Dense training (lbfgs aside): n_jobs threads of the fused batch kernel
+# (fastnn._kernels.mlp), each calling single-threaded BLAS on its share, BLAS limited
+# to one thread meanwhile.  Elsewhere (prediction, lbfgs, CSR input, check_gradients)
+# n_jobs goes to BLAS, whose GEMMs are the bulk of the work, and the light elementwise
+# kernels between them run on the calling thread: on OpenMP threads they would fight
+# OpenBLAS's spin-waiting pool for the cores (measured on 2 cores, hidden 1024, batch
+# 256: 0.5 s per epoch instead of 0.12 s).
 _KERNEL_THREADS = 1
 _DIVERGED = ("Solver produced non-finite parameter weights. The input data may contain "
              "large values and need to be preprocessed, or the learning rate is too "
@@ -143,11 +146,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     max_fun : int, default=15000
         Loss evaluations allowed to 'lbfgs'.
     n_jobs : int or None, default=None
-        BLAS threads for the matrix products (the bulk of the work); None = every core
-        (or the `fastnn.threads` setting).  The elementwise and CSR kernels run on the
-        calling thread (see _KERNEL_THREADS).  The same random_state gives the same
-        model, bitwise, for the same n_jobs; across n_jobs, BLAS may sum in another
-        order, so models agree to round-off.
+        Threads; None = every core (or the `fastnn.threads` setting).  Stochastic
+        training on dense input runs each mini-batch (forward, backward, plain-SGD
+        step) as one compiled kernel on n_jobs threads, each taking its share of
+        every matrix product; otherwise n_jobs goes to BLAS (see _KERNEL_THREADS).
+        The same random_state gives the same model, bitwise, for the same n_jobs;
+        across n_jobs the products are split differently, so models agree to
+        round-off.
     dtype : None, np.float32 or np.float64, default=None
         Training dtype; None keeps float32 / float64 input as it is (other input
         becomes float64).
