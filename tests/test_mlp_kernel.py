@@ -202,3 +202,8 @@ def test_epoch_is_the_batches_in_turn(rng, dtype, team, order):
     assert np.array_equal(results[0][0], results[1][0])
     assert results[0][1] == pytest.approx(results[1][1], rel=1e-12)
     assert results[0][2] == results[1][2] == (0 if order else 1)
+
+
+def test_units_need_inputs_and_outputs():
+    with pytest.raises(ValueError, match="units"):
+        mlp.work_size([5], 4)

@@ -34,6 +34,8 @@ def work_size(units, Py_ssize_t batch_size):
 
 cdef Py_ssize_t *_units(units) except NULL:
     """A malloc'ed copy of the layer widths, each checked to fit BLAS's int."""
+    if len(units) < 2:
+        raise ValueError(f"units must list the inputs and the outputs at least, got {units}")
     cdef Py_ssize_t *u = <Py_ssize_t *>malloc(len(units) * sizeof(Py_ssize_t))
     if u == NULL:
         raise MemoryError()
