@@ -25,6 +25,8 @@ FAMILIES = {
     "linsgd": ["linsgd.c"],
     "linsparse": ["linsparse.c"],
     "rnn": ["rnn.c", "activations.c", "dense.c"],
+    # issue 4: fused MLP mini-batch
+    "mlp": ["mlp.c"],
 }
 OPENMP_FLAG = "/openmp" if sys.platform == "win32" else "-fopenmp"
 OPENMP_PROBE = "#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n"

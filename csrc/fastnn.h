@@ -196,4 +196,58 @@ typedef struct {
 FNN_DECLARE_LINSPARSE(float, f32)
 FNN_DECLARE_LINSPARSE(double, f64)
 
+/* mlp.c: one mini-batch of a dense MLP, forward + backward (+ plain SGD step) in one
+ * parallel region (see mlp.inc).  The network: */
+#define FNN_MLP_IDENTITY 0
+#define FNN_MLP_RELU 1
+#define FNN_MLP_TANH 2
+#define FNN_MLP_LOGISTIC 3
+typedef struct {
+    int n_layers;              /* L >= 1 dense layers */
+    const ptrdiff_t *units;    /* (L + 1,) widths: inputs, hidden..., outputs */
+    int activation;            /* of the hidden layers: FNN_MLP_IDENTITY ... LOGISTIC */
+    int softmax;               /* 1: softmax cross-entropy of int labels; 0: independent
+                                  logistic outputs of 0/1 targets Y */
+    ptrdiff_t grain;           /* multiply-adds of a batch per thread at least (fewer
+                                  threads below); 0: the default */
+} fnn_mlp_net;
+
+/* work (n_real,) and dwork (n_double,) scratch sizes of a batch of B rows */
+void fnn_mlp_work_size(ptrdiff_t *n_real, ptrdiff_t *n_double, const fnn_mlp_net *net,
+                       ptrdiff_t B);
+
+/* BLAS ?gemm as SciPy's cython_blas exports it (Fortran conventions, column-major) */
+typedef void (*fnn_gemm_fn_f32)(char *, char *, int *, int *, int *, float *, float *,
+                                int *, float *, int *, float *, float *, int *);
+typedef void (*fnn_gemm_fn_f64)(char *, char *, int *, int *, int *, double *, double *,
+                                int *, double *, int *, double *, double *, int *);
+
+#define FNN_DECLARE_MLP(REAL, SFX)                                                       \
+    /* params, grads (n_params,) flat as fastnn.nn.FeedForward lays them out; X        */ \
+    /* (n_rows, units[0]); rows (B,) the batch's row ids, or NULL for rows 0 .. B-1;   */ \
+    /* labels (n_rows,) int32 in [0, K) (softmax) or Y (n_rows, K) (logistic); sw     */ \
+    /* (n_rows,) sample weights or NULL; BLAS must run single-threaded.  grads =      */ \
+    /* the gradient of the weighted mean loss (no penalty); lr > 0: then the step     */ \
+    /* p -= lr (g + l2 p), l2 = alpha / sum(w) on weights only.  result[0] = mean     */ \
+    /* loss, [1] = sum(w) (when <= 0 nothing else is done), [2] = ||W||^2 before the  */ \
+    /* step (alpha > 0 only).  Returns 0, or -1 when out of memory.                   */ \
+    int fnn_mlp_batch_##SFX(REAL *params, REAL *grads, double *result, REAL *work,       \
+                            double *dwork, const REAL *X, const int64_t *rows,           \
+                            const int32_t *labels, const REAL *Y, const REAL *sw,        \
+                            const fnn_mlp_net *net, fnn_gemm_fn_##SFX gemm, ptrdiff_t B, \
+                            double lr, double alpha, int n_threads);                     \
+    /* an epoch of plain SGD (lr > 0) in one parallel region: the batches order[start: */ \
+    /* start + batch] (order (n,) or NULL: rows in order) as fnn_mlp_batch, those     */ \
+    /* whose weights sum to <= 0 skipped; work / dwork sized for `batch` rows.        */ \
+    /* result[0] = sum over batches of (mean loss + 0.5 l2 ||W||^2) x rows,           */ \
+    /* [1] = batches skipped.  Returns 0, or -1 when out of memory.                   */ \
+    int fnn_mlp_epoch_##SFX(REAL *params, REAL *grads, double *result, REAL *work,       \
+                            double *dwork, const REAL *X, const int64_t *order,          \
+                            const int32_t *labels, const REAL *Y, const REAL *sw,        \
+                            const fnn_mlp_net *net, fnn_gemm_fn_##SFX gemm, ptrdiff_t n, \
+                            ptrdiff_t batch, double lr, double alpha, int n_threads);
+
+FNN_DECLARE_MLP(float, f32)
+FNN_DECLARE_MLP(double, f64)
+
 #endif

@@ -13,6 +13,7 @@ sample weights are all zero is skipped (scikit-learn's update would be NaN).
 Sparse input (CSR / CSC) trains without densifying: the first layer runs on fastnn's
 CSR kernels (`fastnn.nn.SparseLinear`), its weights stored a feature per row.
 """
+import contextlib
 import time
 import warnings
 from numbers import Integral, Real
@@ -42,10 +43,13 @@ from fastnn.nn import CSRRows, FeedForward
 
 _STOCHASTIC = ("sgd", "adam")
 _PREDICT_CHUNK = 4096          # rows per forward pass at predict time (bounds memory)
-# Threads: n_jobs goes to BLAS, whose GEMMs are the bulk of the work.  The light
-# elementwise kernels between them run on the calling thread: on OpenMP threads they
-# fight OpenBLAS's spin-waiting pool for the cores (measured on 2 cores, hidden 1024,
-# batch 256: 0.5 s per epoch instead of 0.12 s).
+# Threads.  Dense training (lbfgs aside): n_jobs threads of the fused batch kernel
+# (fastnn._kernels.mlp), each calling single-threaded BLAS on its share, BLAS limited
+# to one thread meanwhile.  Elsewhere (prediction, lbfgs, CSR input, check_gradients)
+# n_jobs goes to BLAS, whose GEMMs are the bulk of the work, and the light elementwise
+# kernels between them run on the calling thread: on OpenMP threads they would fight
+# OpenBLAS's spin-waiting pool for the cores (measured on 2 cores, hidden 1024, batch
+# 256: 0.5 s per epoch instead of 0.12 s).
 _KERNEL_THREADS = 1
 _DIVERGED = ("Solver produced non-finite parameter weights. The input data may contain "
              "large values and need to be preprocessed, or the learning rate is too "
@@ -142,11 +146,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     max_fun : int, default=15000
         Loss evaluations allowed to 'lbfgs'.
     n_jobs : int or None, default=None
-        BLAS threads for the matrix products (the bulk of the work); None = every core
-        (or the `fastnn.threads` setting).  The elementwise and CSR kernels run on the
-        calling thread (see _KERNEL_THREADS).  The same random_state gives the same
-        model, bitwise, for the same n_jobs; across n_jobs, BLAS may sum in another
-        order, so models agree to round-off.
+        Threads; None = every core (or the `fastnn.threads` setting).  Stochastic
+        training on dense input runs each mini-batch (forward, backward, plain-SGD
+        step) as one compiled kernel on n_jobs threads, each taking its share of
+        every matrix product; otherwise n_jobs goes to BLAS (see _KERNEL_THREADS).
+        The same random_state gives the same model, bitwise, for the same n_jobs;
+        across n_jobs the products are split differently, so models agree to
+        round-off.
     dtype : None, np.float32 or np.float64, default=None
         Training dtype; None keeps float32 / float64 input as it is (other input
         becomes float64).
@@ -317,11 +323,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return X.tocsr() if sp.issparse(X) else X
 
     def _targets(self, y, dtype):
-        """Integer labels (softmax output) or a 0/1 float matrix (logistic outputs)."""
+        """Integer labels (softmax output) or a 0/1 float matrix (logistic outputs).
+
+        Softmax: each label's index in classes_ (sorted), the column LabelBinarizer
+        would set, found without building the one-hot matrix; a label not in classes_
+        is a ValueError."""
+        lb = self._label_binarizer
         if self.out_activation_ == "softmax":
-            Y = self._label_binarizer.transform(y)
-            return np.ascontiguousarray(np.argmax(Y, axis=1), dtype=np.int32)
-        return np.ascontiguousarray(self._label_binarizer.transform(y), dtype=dtype)
+            classes = lb.classes_
+            idx = np.searchsorted(classes, y)
+            unknown = np.take(classes, idx, mode="clip") != y
+            if np.any(unknown):
+                raise ValueError(f"y has labels not in classes_ {classes}: "
+                                 f"{np.unique(np.asarray(y)[unknown])}")
+            return np.ascontiguousarray(idx, dtype=np.int32)
+        return np.ascontiguousarray(lb.transform(y), dtype=dtype)
 
     def _validate_input(self, X, y, incremental, reset, dtype):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -419,8 +435,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         dtype = X.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
-        Y = self._label_binarizer.transform(y)
-        self.n_outputs_ = Y.shape[1]
+        lb = self._label_binarizer
+        # the width of lb.transform(y), without building it: one column for binary y
+        self.n_outputs_ = 1 if lb.y_type_ == "binary" else len(lb.classes_)
         layer_units = [X.shape[1]] + hidden + [self.n_outputs_]
         self._random_state = rng = check_random_state(self.random_state)
         if first_pass:
@@ -438,7 +455,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         with _blas_threads(n_jobs_threads):
             if self.solver in _STOCHASTIC:
                 self._fit_stochastic(net, X, y, targets, sample_weight, incremental,
-                                     _KERNEL_THREADS, rng)
+                                     _KERNEL_THREADS, rng, n_jobs_threads)
             else:
                 self._fit_lbfgs(net, X, targets, sample_weight, _KERNEL_THREADS)
         if not np.isfinite(net.params).all():
@@ -455,7 +472,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return optim._ScikitAdam(net.params.size, net.dtype, self.learning_rate_init,
                                  self.beta_1, self.beta_2, self.epsilon)
 
-    def _fit_stochastic(self, net, X, y, targets, sample_weight, incremental, nt, rng):
+    def _fit_stochastic(self, net, X, y, targets, sample_weight, incremental, nt, rng,
+                        step_threads):
         solver = getattr(self, "_optimizer", None)
         if not incremental or solver is None or solver.n_params != net.params.size:
             solver = self._optimizer = self._make_solver(net)
@@ -499,7 +517,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                     rng.shuffle(perm)
                     order = order[perm]
                 total = self._epoch(net, solver, X_train, t_train, sw_train, order,
-                                    batch_size, nt)
+                                    batch_size, nt, step_threads)
                 self.n_iter_ += 1
                 self.loss_ = total / n_train
                 self.t_ += n_train
@@ -548,10 +566,44 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping:
             net.params[:] = best_params
 
-    def _epoch(self, net, solver, X, targets, sample_weight, order, batch_size, nt):
-        """One pass over the mini-batches; returns the summed batch loss x batch size."""
+    def _epoch(self, net, solver, X, targets, sample_weight, order, batch_size, nt,
+               step_threads):
+        """One pass over the mini-batches; returns the summed batch loss x batch size.
+
+        Dense input: the fused kernel (`FeedForward.batch_step`: forward + backward on
+        `step_threads` threads, BLAS single-threaded meanwhile).  Plain SGD (no
+        momentum): the whole epoch, steps included, is one kernel call; other solvers:
+        one call per batch, then solver.step.  Sparse input: the layer-by-layer path."""
+        if isinstance(X, CSRRows):
+            return self._epoch_layers(net, solver, X, targets, sample_weight, order,
+                                      batch_size, nt)
         n = X.shape[0]
-        dense = not isinstance(X, CSRRows)
+        fused_sgd = isinstance(solver, optim._ScikitSGD) and solver.velocity is None
+        lr = solver.lr if fused_sgd else 0.0
+        alpha = float(self.alpha)
+        if sample_weight is not None:
+            sample_weight = np.ascontiguousarray(sample_weight)
+        rows = np.ascontiguousarray(order, dtype=np.int64) if self.shuffle else None
+        step = net.batch_step(X, rows, targets, sample_weight, batch_size, step_threads)
+        total = 0.0
+        with _blas_threads(1) if step_threads > 1 else contextlib.nullcontext():
+            if fused_sgd:               # the whole epoch in one kernel call
+                return step.epoch(lr, alpha)[0]
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                loss, sw_sum, sq = step.run(start, stop, lr, alpha)
+                if not sw_sum > 0:
+                    continue        # all weights zero: no information in this batch
+                if alpha:
+                    loss += 0.5 * alpha / sw_sum * sq
+                if not fused_sgd:
+                    solver.step(net.params, net.grads, net.n_weights, alpha / sw_sum, nt)
+                total += loss * (stop - start)
+        return total
+
+    def _epoch_layers(self, net, solver, X, targets, sample_weight, order, batch_size, nt):
+        """_epoch on CSR rows, layer by layer through `FeedForward.loss_grad`."""
+        n = X.shape[0]
         w_prefix = net.params[:net.n_weights]
         # SciPy's BLAS, the kernels' own: NumPy's is another OpenBLAS build, whose
         # spin-waiting thread pool would compete with the kernels' one
@@ -559,16 +611,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            if self.shuffle:
-                idx = order[start:stop]
-                xb = X.take(idx, axis=0)
-                tb = targets[idx]
-                wb = None if sample_weight is None else sample_weight[idx]
-            else:
-                idx = slice(start, stop)
-                xb = X[idx] if dense else X.take(order[idx])
-                tb = targets[idx]
-                wb = None if sample_weight is None else sample_weight[idx]
+            idx = order[start:stop] if self.shuffle else slice(start, stop)
+            xb = X.take(order[start:stop])
+            tb = targets[idx]
+            wb = None if sample_weight is None else sample_weight[idx]
             sw_sum = stop - start if wb is None else float(wb.sum(dtype=np.float64))
             if sw_sum <= 0:
                 continue            # all weights zero: no information in this batch

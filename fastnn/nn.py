@@ -18,6 +18,7 @@ import numpy as np
 
 from fastnn._kernels import activations as _act
 from fastnn._kernels import dense as _dense
+from fastnn._kernels import mlp as _mlp
 from fastnn._kernels import softmax as _sm
 from fastnn._kernels import sparse as _sparse
 
@@ -206,6 +207,7 @@ class FeedForward:
             w_off += layer.n_weights
             b_off += layer.out_features
         self._batch, self._views = 0, {}
+        self._step_work = None
 
     # ---- weights in scikit-learn's layout: coefs (fan_in, fan_out), intercepts ----
     def set_weights(self, coefs, intercepts):
@@ -266,3 +268,25 @@ class FeedForward:
 
     def predict_proba(self, x, nt):
         return self.loss.predict_proba(self.forward(x, nt), nt)
+
+    # ---- the fused batch step (dense input) ----
+    def batch_step(self, X, order, targets, weights, batch_size, nt, grain=0):
+        """A `fastnn._kernels.mlp.BatchStep` training this network on the rows of X.
+
+        Each `run(start, stop, lr, alpha)` is one whole batch (the rows order[start:stop],
+        or start:stop when order is None) in one kernel call: forward, loss, `grads`,
+        and with lr > 0 the plain SGD step.  X (n, n_in) C-contiguous of the network's
+        dtype; order int64 or None; targets as for `loss_grad` (over all n rows);
+        weights (n,) or None; nt threads (BLAS must be limited to one thread while a
+        step runs on more).  The scratch arrays are kept for the next epoch.
+        """
+        if self.sparse_input or self.grads is None:
+            raise ValueError("batch_step needs a dense-input network with gradients")
+        n_real, n_double = _mlp.work_size(self.layer_units, batch_size)
+        if self._step_work is None or self._step_work[0].size < n_real \
+                or self._step_work[1].size < n_double:
+            self._step_work = (np.empty(n_real, self.dtype), np.empty(n_double, np.float64))
+        work, dwork = self._step_work
+        return _mlp.BatchStep(self.layer_units, self.activation.name, self.output == "softmax",
+                              self.params, self.grads, work, dwork, X, order, targets,
+                              weights, batch_size, nt, grain)

@@ -177,3 +177,42 @@ cdef extern from "fastnn.h" nogil:
                                   Py_ssize_t n_out, Py_ssize_t step, int n_threads)
     void fnn_csr_row_sq_norms_f64(double *out, const double *data, const int64_t *indptr,
                                   Py_ssize_t n_out, Py_ssize_t step, int n_threads)
+
+    # mlp.c
+    int FNN_MLP_IDENTITY
+    int FNN_MLP_RELU
+    int FNN_MLP_TANH
+    int FNN_MLP_LOGISTIC
+    ctypedef struct fnn_mlp_net:
+        int n_layers
+        const Py_ssize_t *units
+        int activation
+        int softmax
+        Py_ssize_t grain
+    ctypedef void (*fnn_gemm_fn_f32)(char *, char *, int *, int *, int *, float *, float *,
+                                     int *, float *, int *, float *, float *, int *) noexcept nogil
+    ctypedef void (*fnn_gemm_fn_f64)(char *, char *, int *, int *, int *, double *, double *,
+                                     int *, double *, int *, double *, double *,
+                                     int *) noexcept nogil
+    void fnn_mlp_work_size(Py_ssize_t *n_real, Py_ssize_t *n_double, const fnn_mlp_net *net,
+                           Py_ssize_t B)
+    int fnn_mlp_batch_f32(float *params, float *grads, double *result, float *work,
+                          double *dwork, const float *X, const int64_t *rows,
+                          const int32_t *labels, const float *Y, const float *sw,
+                          const fnn_mlp_net *net, fnn_gemm_fn_f32 gemm, Py_ssize_t B,
+                          double lr, double alpha, int n_threads)
+    int fnn_mlp_batch_f64(double *params, double *grads, double *result, double *work,
+                          double *dwork, const double *X, const int64_t *rows,
+                          const int32_t *labels, const double *Y, const double *sw,
+                          const fnn_mlp_net *net, fnn_gemm_fn_f64 gemm, Py_ssize_t B,
+                          double lr, double alpha, int n_threads)
+    int fnn_mlp_epoch_f32(float *params, float *grads, double *result, float *work,
+                          double *dwork, const float *X, const int64_t *order,
+                          const int32_t *labels, const float *Y, const float *sw,
+                          const fnn_mlp_net *net, fnn_gemm_fn_f32 gemm, Py_ssize_t n,
+                          Py_ssize_t batch, double lr, double alpha, int n_threads)
+    int fnn_mlp_epoch_f64(double *params, double *grads, double *result, double *work,
+                          double *dwork, const double *X, const int64_t *order,
+                          const int32_t *labels, const double *Y, const double *sw,
+                          const fnn_mlp_net *net, fnn_gemm_fn_f64 gemm, Py_ssize_t n,
+                          Py_ssize_t batch, double lr, double alpha, int n_threads)
