@@ -3,14 +3,7 @@
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 from fastnn._kernels.cfastnn cimport *
-
-
-cdef inline floating *_vec_or_null(floating[::1] a) noexcept nogil:
-    return NULL if a is None else &a[0]
-
-
-cdef inline floating *_mat_or_null(floating[:, ::1] a) noexcept nogil:
-    return NULL if a is None else &a[0, 0]
+from fastnn._kernels._optional cimport mat_or_null, vec_or_null
 
 
 def dense_epoch(const floating[:, ::1] X, const int64_t[::1] order, const int32_t[::1] labels,
@@ -43,14 +36,14 @@ def dense_epoch(const floating[:, ::1] X, const int64_t[::1] order, const int32_
     task.l1 = l1
     with nogil:
         if floating is float:
-            status = fnn_linsgd_dense_epoch_f32(&W[0, 0], _vec_or_null(b), _mat_or_null(VW),
-                                                _vec_or_null(Vb), _mat_or_null(AW),
-                                                _vec_or_null(Ab), &loss, &bad, &X[0, 0], sw,
+            status = fnn_linsgd_dense_epoch_f32(&W[0, 0], vec_or_null(b), mat_or_null(VW),
+                                                vec_or_null(Vb), mat_or_null(AW),
+                                                vec_or_null(Ab), &loss, &bad, &X[0, 0], sw,
                                                 &task, n_threads)
         else:
-            status = fnn_linsgd_dense_epoch_f64(&W[0, 0], _vec_or_null(b), _mat_or_null(VW),
-                                                _vec_or_null(Vb), _mat_or_null(AW),
-                                                _vec_or_null(Ab), &loss, &bad, &X[0, 0], sw,
+            status = fnn_linsgd_dense_epoch_f64(&W[0, 0], vec_or_null(b), mat_or_null(VW),
+                                                vec_or_null(Vb), mat_or_null(AW),
+                                                vec_or_null(Ab), &loss, &bad, &X[0, 0], sw,
                                                 &task, n_threads)
     if status != 0:
         raise MemoryError("dense_epoch: out of memory")

@@ -4,14 +4,7 @@
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 from fastnn._kernels.cfastnn cimport *
-
-
-cdef inline floating *_vec_or_null(floating[::1] a) noexcept nogil:
-    return NULL if a is None else &a[0]
-
-
-cdef inline floating *_mat_or_null(floating[:, ::1] a) noexcept nogil:
-    return NULL if a is None else &a[0, 0]
+from fastnn._kernels._optional cimport mat_or_null, vec_or_null
 
 
 def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
@@ -61,14 +54,14 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     task.l2 = l2
     with nogil:
         if floating is float:
-            status = fnn_linsparse_epoch_f32(&WT[0, 0], _vec_or_null(b), _mat_or_null(VT),
-                                             _vec_or_null(Vb), _mat_or_null(AT),
-                                             _vec_or_null(Ab), &loss, &bad, d, ind,
+            status = fnn_linsparse_epoch_f32(&WT[0, 0], vec_or_null(b), mat_or_null(VT),
+                                             vec_or_null(Vb), mat_or_null(AT),
+                                             vec_or_null(Ab), &loss, &bad, d, ind,
                                              &indptr[0], sw, &task, n_threads)
         else:
-            status = fnn_linsparse_epoch_f64(&WT[0, 0], _vec_or_null(b), _mat_or_null(VT),
-                                             _vec_or_null(Vb), _mat_or_null(AT),
-                                             _vec_or_null(Ab), &loss, &bad, d, ind,
+            status = fnn_linsparse_epoch_f64(&WT[0, 0], vec_or_null(b), mat_or_null(VT),
+                                             vec_or_null(Vb), mat_or_null(AT),
+                                             vec_or_null(Ab), &loss, &bad, d, ind,
                                              &indptr[0], sw, &task, n_threads)
     if status != 0:
         raise MemoryError("csr_epoch: out of memory")
