@@ -295,6 +295,19 @@ def test_every_learning_rate_schedule_learns(schedule):
     assert est.score(X, y) > 0.85
 
 
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive", "optimal"])
+def test_schedule_steps_are_the_step_sequence(schedule):
+    from fastnn.linear_model._schedule import LearningRate
+    one, many = (LearningRate(schedule, 0.3, 0.5, 1e-3) for _ in range(2))
+    calls = [one.step() for _ in range(9)]
+    one.plateau()
+    calls += [one.step() for _ in range(300)]
+    first = many.steps(9)
+    many.plateau()
+    batched = np.concatenate([first, many.steps(5), many.steps(295)])
+    assert np.array_equal(batched, calls) and many.t == one.t
+
+
 def test_optimal_schedule_needs_a_penalty():
     X, y = teacher_data()
     with pytest.raises(ValueError, match="needs a penalty"):

@@ -77,8 +77,7 @@ class EpochRunner:
 
     def _fused(self, order, schedule):
         rows, batch = self.rows, self.batch
-        n_batches = -(-order.shape[0] // batch)
-        etas = np.fromiter((schedule.step() for _ in range(n_batches)), np.float64, n_batches)
+        etas = schedule.steps(-(-order.shape[0] // batch))
         icpt, avg = self.fit_intercept, self.average
         state = (self.W, self.b if icpt else None, self.vW, self.vb if icpt else None,
                  self.aW if avg else None, self.ab if avg and icpt else None, etas, batch,

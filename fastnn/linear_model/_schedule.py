@@ -1,4 +1,5 @@
 """Learning-rate schedules of the SGD linear models (per mini-batch update)."""
+import numpy as np
 
 
 class LearningRate:
@@ -32,6 +33,17 @@ class LearningRate:
         if self.kind == "optimal":
             return 1.0 / (self.alpha * (t + 1.0 / (self.alpha * self.eta0)))
         return self.current
+
+    def steps(self, count):
+        """The rates of the next `count` updates (and count them), as float64: the
+        values `count` calls of `step` return, without a Python call per update."""
+        t = np.arange(self.t, self.t + count, dtype=np.float64)
+        self.t += count
+        if self.kind == "invscaling":
+            return self.eta0 / (t + 1.0) ** self.power_t
+        if self.kind == "optimal":
+            return 1.0 / (self.alpha * (t + 1.0 / (self.alpha * self.eta0)))
+        return np.full(count, self.current)
 
     def plateau(self):
         """Called when the stopping test fires: True if training goes on at a smaller
