@@ -25,3 +25,15 @@ def assert_close(got, want, dtype, scale=1.0):
     """got equals want within the kernel tolerance of dtype (atol scaled by `scale`)."""
     tol = TOL[np.dtype(dtype).type]
     np.testing.assert_allclose(got, want, rtol=tol["rtol"], atol=tol["atol"] * scale)
+
+
+def assert_epoch_close(got, loss, want, want_loss, dtype):
+    """An SGD epoch kernel's state arrays (None where a state is absent) and summed loss
+    equal the reference's, in dtype."""
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert (g is None) == (w is None)
+        if g is not None:
+            assert g.dtype == dtype
+            assert_close(g, w, dtype, scale=10)
+    assert_close(loss, want_loss, dtype, scale=100)

@@ -5,7 +5,7 @@ import pytest
 
 from fastnn import reference as ref
 from fastnn._kernels import linsgd
-from conftest import assert_close
+from conftest import assert_close, assert_epoch_close
 
 
 def _problem(rng, dtype, K, n=157, F=37, batch=50, spare_rows=5):
@@ -52,13 +52,7 @@ def test_epoch_matches_reference(dtype, n_threads, rng, K, variant, F):
     want = ref.linear_sgd_epoch(X, order, labels, sw, W, b, VW, Vb, etas, 50, momentum, l2,
                                 l1, average)
     want_loss, want = want[4], want[:4] + want[5:]
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        assert (g is None) == (w is None)
-        if g is not None:
-            assert g.dtype == dtype
-            assert_close(g, w, dtype, scale=10)
-    assert_close(loss, want_loss, dtype, scale=100)
+    assert_epoch_close(got, loss, want, want_loss, dtype)
     assert not bad
 
 

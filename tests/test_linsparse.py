@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 from fastnn import reference as ref
 from fastnn._kernels import linsparse
-from conftest import assert_close
+from conftest import assert_close, assert_epoch_close
 
 
 def _problem(rng, dtype, K, n=157, F=60, density=0.08, spare_rows=5):
@@ -93,13 +93,7 @@ def test_epoch_matches_reference(dtype, rng, K, variant, nt):
     want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum,
                                  l2, average)
     assert not bad
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        assert (g is None) == (w is None)
-        if g is not None:
-            assert g.dtype == dtype
-            assert_close(g, w, dtype, scale=10)
-    assert_close(loss, want_loss, dtype, scale=100)
+    assert_epoch_close(got, loss, want, want_loss, dtype)
 
 
 @pytest.mark.parametrize("window", [1, 2, 5, 128])
