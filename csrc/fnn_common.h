@@ -37,6 +37,16 @@ static inline int fnn_threads_for(int n_threads, ptrdiff_t work, ptrdiff_t grain
 #endif
 }
 
+/* The calling thread's number in its OpenMP team (0 in a serial build). */
+static inline int fnn_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /* [begin, end) of part `part` when `n` items are split into `parts` near-equal runs. */
 static inline void fnn_split(ptrdiff_t n, int parts, int part, ptrdiff_t *begin, ptrdiff_t *end)
 {
