@@ -166,6 +166,10 @@ typedef struct {
 FNN_DECLARE_LINSGD(float, f32)
 FNN_DECLARE_LINSGD(double, f64)
 
+/* order (n,) = a uniform random permutation of 0 .. n - 1, the same for the same seed
+ * (Fisher-Yates on splitmix64: ~5x faster than NumPy's legacy permutation) */
+void fnn_shuffled_order(int64_t *order, ptrdiff_t n, uint64_t seed);
+
 /* linsparse.c: one epoch of mini-batch SGD of a linear classifier on a CSR X with lazy
  * updates (see linsparse.inc).  K = 1: the sigmoid loss of labels 0 / 1; K >= 2: softmax. */
 typedef struct {

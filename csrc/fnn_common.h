@@ -37,6 +37,15 @@ static inline int fnn_threads_for(int n_threads, ptrdiff_t work, ptrdiff_t grain
 #endif
 }
 
+/* splitmix64: a 64-bit counter through a bijective mixer (one state per stream) */
+static inline uint64_t fnn_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /* The calling thread's number in its OpenMP team (0 in a serial build). */
 static inline int fnn_thread_num(void)
 {

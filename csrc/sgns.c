@@ -16,15 +16,6 @@
 /* |f| beyond this saturates the sigmoid to 0 / 1 in the gradient, as in the C tool */
 #define SGNS_MAX_EXP 6
 
-/* splitmix64: a 64-bit counter through a bijective mixer; one state per thread */
-static inline uint64_t sgns_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* uniform integer in [0, n) from the high 32 bits (n < 2^31): a multiply, no division */
 static inline uint32_t sgns_below(uint64_t r, uint32_t n)
 {
@@ -35,7 +26,7 @@ static inline uint32_t sgns_below(uint64_t r, uint32_t n)
 static inline int32_t sgns_draw(uint64_t *state, const uint32_t *prob, const int32_t *alias,
                                 uint32_t V)
 {
-    uint64_t r = sgns_next(state);
+    uint64_t r = fnn_splitmix64(state);
     uint32_t i = sgns_below(r, V);
     return (uint32_t)r < prob[i] ? (int32_t)i : alias[i];
 }

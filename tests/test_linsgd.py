@@ -104,3 +104,25 @@ def test_running_mean(dtype, n_threads, rng):
     want = a.astype(np.float64) + (w.astype(np.float64) - a) * 0.25
     linsgd.running_mean(a, w, 0.25, n_threads)
     assert_close(a, want, dtype)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 1000])
+def test_shuffled_order_is_a_seeded_permutation(n):
+    order = linsgd.shuffled_order(n, 42)
+    assert order.dtype == np.int64 and order.shape == (n,)
+    assert np.array_equal(np.sort(order), np.arange(n))
+    assert np.array_equal(order, linsgd.shuffled_order(n, 42))
+    if n == 1000:
+        assert not np.array_equal(order, linsgd.shuffled_order(n, 43))
+        assert not np.array_equal(order, np.arange(n))
+
+
+def test_shuffled_order_is_uniform():
+    """Every one of the 24 orders of 4 items about equally often over 24,000 seeds
+    (chi-square below its 0.1 % quantile for 23 degrees of freedom, 49.7)."""
+    codes = np.array([int("".join(map(str, linsgd.shuffled_order(4, s)))) for s in range(24_000)])
+    _, counts = np.unique(codes, return_counts=True)
+    assert counts.shape == (24,)
+    assert np.sum((counts - 1000.0) ** 2 / 1000.0) < 49.7
+    with pytest.raises(ValueError, match="n must be"):
+        linsgd.shuffled_order(-1, 0)

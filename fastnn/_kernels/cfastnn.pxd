@@ -144,6 +144,7 @@ cdef extern from "fastnn.h" nogil:
                                    double *Ab, double *loss, int *nonfinite, const double *X,
                                    const double *sw, const fnn_linsgd_task *task,
                                    int n_threads)
+    void fnn_shuffled_order(int64_t *order, Py_ssize_t n, uint64_t seed)
     void fnn_row_sq_norms_f32(double *out, const float *X, Py_ssize_t n_out, Py_ssize_t step,
                               Py_ssize_t F, int n_threads)
     void fnn_row_sq_norms_f64(double *out, const double *X, Py_ssize_t n_out, Py_ssize_t step,

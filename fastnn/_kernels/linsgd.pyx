@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """One fused epoch of mini-batch SGD for the linear classifiers (see csrc/linsgd.inc)."""
+import numpy as np
 from cython cimport floating
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from fastnn._kernels.cfastnn cimport *
 from fastnn._kernels._optional cimport mat_or_null, vec_or_null
 
@@ -70,3 +71,15 @@ def running_mean(floating[::1] a, const floating[::1] w, double frac, int n_thre
             fnn_running_mean_f32(&a[0], &w[0], frac, a.shape[0], n_threads)
         else:
             fnn_running_mean_f64(&a[0], &w[0], frac, a.shape[0], n_threads)
+
+
+def shuffled_order(Py_ssize_t n, uint64_t seed):
+    """A uniform random permutation of range(n) as int64, the same for the same seed."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    order = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out = order
+    if n > 0:
+        with nogil:
+            fnn_shuffled_order(&out[0], n, seed)
+    return order

@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from fastnn._kernels.linsgd import shuffled_order
 from fastnn._threads import resolve_threads
 from fastnn.linear_model._batches import make_rows
 from fastnn.linear_model._early_stopping import split_validation, validation_score
@@ -56,6 +57,11 @@ def _schedule(est, rows, sw_norm, alpha, keep_schedule):
         schedule = LearningRate(est.learning_rate, float(eta0), est.power_t, alpha)
     est._schedule = schedule
     return schedule
+
+
+def _seed(rng):
+    """A 63-bit seed drawn from the estimator's RandomState (one per epoch's shuffle)."""
+    return int(rng.randint(np.iinfo(np.int64).max, dtype=np.int64))
 
 
 def _progress_bar(est, epochs):
@@ -114,7 +120,7 @@ def train(est, X, y, sw, coef, intercept, *, epochs, stopping, keep_schedule=Fal
     with threadpool_limits(limits=nt, user_api="blas") if blas else nullcontext():
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
-            order = rng.permutation(n) if est.shuffle else np.arange(n)
+            order = shuffled_order(n, _seed(rng)) if est.shuffle else np.arange(n)
             total, bad = runner.run(order, schedule)
             if bad:     # a NaN / inf logit: bad input, or else divergence
                 est._assert_finite(X)
