@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""One fused epoch of mini-batch SGD for the linear classifiers (see csrc/linsgd.inc)."""
+"""One fused epoch of mini-batch SGD for the linear classifiers (see csrc/linsgd.inc), and
+the seeded shuffle that orders each epoch's rows."""
 import numpy as np
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t, uint64_t
