@@ -26,17 +26,11 @@ class LearningRate:
 
     def step(self):
         """The rate of the next update (and count it)."""
-        t = self.t
-        self.t += 1
-        if self.kind == "invscaling":
-            return self.eta0 / (t + 1.0) ** self.power_t
-        if self.kind == "optimal":
-            return 1.0 / (self.alpha * (t + 1.0 / (self.alpha * self.eta0)))
-        return self.current
+        return float(self.steps(1)[0])
 
     def steps(self, count):
-        """The rates of the next `count` updates (and count them), as float64: the
-        values `count` calls of `step` return, without a Python call per update."""
+        """The rates of the next `count` updates (and count them), as float64: one
+        vectorised call for a whole epoch of updates."""
         t = np.arange(self.t, self.t + count, dtype=np.float64)
         self.t += count
         if self.kind == "invscaling":
