@@ -1,5 +1,6 @@
-"""The lazy CSR SGD epoch kernel of the linear models (fastnn._kernels.linsparse)
-against its eager NumPy reference (fastnn.reference.linear_sgd_epoch_csr)."""
+"""The CSR SGD epoch kernel of the linear models (fastnn._kernels.linsparse), in both
+its modes (lazy records, and a sweep of every weight per step), against its eager NumPy
+reference (fastnn.reference.linear_sgd_epoch_csr)."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -35,7 +36,7 @@ def _bounds(F, P=6):
 
 
 def _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt, average,
-         bounds=None, window=128):
+         bounds=None, window=128, mode="auto"):
     """The kernel on copies, in the reference's layout: (W, b, VW, Vb[, AW, Ab]), loss, bad."""
     WT = np.array(W.T, order="C")
     VT = None if VW is None else np.array(VW.T, order="C")
@@ -46,7 +47,7 @@ def _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt, aver
     bounds = _bounds(X.shape[1]) if bounds is None else bounds
     loss, bad = linsparse.csr_epoch(X.data, X.indices, X.indptr.astype(np.int64), order,
                                     labels, sw, bounds, WT, b, VT, Vb, AT, Ab, etas, batch,
-                                    momentum, l2, nt, window=window, grain=1)
+                                    momentum, l2, nt, mode=mode, window=window, grain=1)
     got = [WT.T, b, None if VT is None else VT.T, Vb]
     if average:
         got += [AT.T, Ab]
@@ -59,6 +60,7 @@ def _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, av
     return list(want[:4]) + list(want[5:]), want[4]
 
 
+MODES = ["lazy", "sweep"]
 VARIANTS = ["plain", "momentum_weights", "no_intercept", "average", "average_momentum",
             "no_penalty"]
 
@@ -84,12 +86,13 @@ def _setup(rng, dtype, K, variant, batch):
 @pytest.mark.parametrize("K", [1, 2, 3, 5])
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("nt", [1, 2, 3])
-def test_epoch_matches_reference(dtype, rng, K, variant, nt):
+@pytest.mark.parametrize("mode", MODES)
+def test_epoch_matches_reference(dtype, rng, K, variant, nt, mode):
     batch = 10
     X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
         rng, dtype, K, variant, batch)
     got, loss, bad = _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt,
-                          average, window=4)     # 16 steps: three full catch-ups
+                          average, window=4, mode=mode)     # lazy, 16 steps: three catch-ups
     want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum,
                                  l2, average)
     assert not bad
@@ -101,19 +104,20 @@ def test_catch_up_window_changes_round_off_only(rng, window):
     X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
         rng, np.float64, 2, "average_momentum", 7)
     got, _, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 7, momentum, l2, 2, average,
-                     window=window)
+                     window=window, mode="lazy")
     want, _ = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 7, momentum, l2, average)
     for g, w in zip(got, want):
         assert_close(g, w, np.float64, scale=10)
 
 
 @pytest.mark.parametrize("K", [1, 3])
-@pytest.mark.parametrize("variant", ["momentum_weights", "average_momentum"])
-def test_same_bits_on_any_thread_count(dtype, rng, K, variant):
+@pytest.mark.parametrize("variant", ["plain", "momentum_weights", "average_momentum"])
+@pytest.mark.parametrize("mode", MODES)
+def test_same_bits_on_any_thread_count(dtype, rng, K, variant, mode):
     X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
         rng, dtype, K, variant, 9)
     runs = [_run(X, order, labels, sw, W, b, VW, Vb, etas, 9, momentum, l2, nt, average,
-                 bounds=np.array([0, 5, 11, 30, 31, 44, 60], np.int32), window=3)
+                 bounds=np.array([0, 5, 11, 30, 31, 44, 60], np.int32), window=3, mode=mode)
             for nt in (1, 2, 3, 6)]
     for got, loss, _ in runs[1:]:
         assert loss == runs[0][1]
@@ -122,18 +126,20 @@ def test_same_bits_on_any_thread_count(dtype, rng, K, variant):
                 np.testing.assert_array_equal(g, g0)
 
 
-def test_one_block_and_one_big_batch(rng):
+@pytest.mark.parametrize("mode", MODES)
+def test_one_block_and_one_big_batch(rng, mode):
     X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
         rng, np.float64, 1, "average_momentum", 1000)
     got, _, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 1000, momentum, l2, 2,
-                     average, bounds=np.array([0, X.shape[1]], np.int32))
+                     average, bounds=np.array([0, X.shape[1]], np.int32), mode=mode)
     want, _ = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 1000, momentum, l2,
                          average)
     for g, w in zip(got, want):
         assert_close(g, w, np.float64, scale=10)
 
 
-def test_duplicate_column_entries_add_up(rng):
+@pytest.mark.parametrize("mode", MODES)
+def test_duplicate_column_entries_add_up(rng, mode):
     """A row naming a column twice (non-canonical CSR, sorted) acts as their sum."""
     X, labels, order, W, b = _problem(rng, np.float64, 1, n=40, F=12, density=0.3)
     data, indices, indptr = X.data, X.indices, X.indptr
@@ -141,19 +147,23 @@ def test_duplicate_column_entries_add_up(rng):
                         shape=X.shape)
     assert not dup.has_canonical_format
     etas = np.full(4, 0.1)
-    a, _, _ = _run(dup, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 2, True)
-    c, _, _ = _run(X, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 2, True)
+    a, _, _ = _run(dup, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 2, True,
+                   mode=mode)
+    c, _, _ = _run(X, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 2, True,
+                   mode=mode)
     for g, w in zip(a, c):
         if g is not None:
             assert_close(g, w, np.float64)
 
 
-def test_nonfinite_values_are_flagged(rng):
+@pytest.mark.parametrize("mode", MODES)
+def test_nonfinite_values_are_flagged(rng, mode):
     X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
         rng, np.float64, 1, "plain", 10)
     X = X.copy()
     X.data[X.indptr[order[20]]] = np.inf
-    _, _, bad = _run(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum, l2, 2, average)
+    _, _, bad = _run(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum, l2, 2, average,
+                     mode=mode)
     assert bad
 
 
@@ -174,14 +184,36 @@ def test_csr_row_sq_norms(dtype, n_threads, rng, step):
     assert_close(out, want, dtype)
 
 
-def test_many_outputs_chunked_logits(rng):
+@pytest.mark.parametrize("mode", MODES)
+def test_many_outputs_chunked_logits(rng, mode):
     """K = 20 > 16: the forward pass sums the logits 16 at a time."""
     X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
         rng, np.float64, 20, "average_momentum", 10)
     got, loss, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum, l2, 2,
-                        average, window=4)
+                        average, window=4, mode=mode)
     want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum,
                                  l2, average)
     for g, w in zip(got, want):
         assert_close(g, w, np.float64, scale=10)
     assert_close(loss, want_loss, np.float64, scale=100)
+
+
+def test_auto_mode_is_one_of_the_two(rng):
+    """'auto' picks the sweep for few columns, lazy records for many: the same model as
+    that mode, bit for bit."""
+    for F, mode in ((60, "sweep"), (5000, "lazy")):
+        X, labels, order, W, b = _problem(rng, np.float64, 1, F=F, density=0.01 * 60 / F * 8)
+        etas = np.full(-(-order.shape[0] // 10), 0.1)
+        auto, _, _ = _run(X, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 1,
+                          True)
+        want, _, _ = _run(X, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 1,
+                          True, mode=mode)
+        for g, w in zip(auto, want):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_unknown_mode_is_refused(rng):
+    X, labels, order, W, b = _problem(rng, np.float64, 1)
+    with pytest.raises(ValueError, match="mode"):
+        _run(X, order, labels, None, W, b, None, None, np.full(16, 0.1), 10, 0.0, 0.0, 1,
+             False, mode="eager")

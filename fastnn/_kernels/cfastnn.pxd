@@ -156,12 +156,16 @@ cdef extern from "fastnn.h" nogil:
 
 cdef extern from "fastnn.h" nogil:
     # linsparse.c
+    int FNN_LSP_AUTO
+    int FNN_LSP_LAZY
+    int FNN_LSP_SWEEP
     ctypedef struct fnn_linsparse_task:
         const int64_t *order
         const int32_t *labels
         const double *etas
         const int32_t *bounds
         Py_ssize_t n, F, K, batch, P, window, grain
+        int mode
         double momentum, l2
 
     int fnn_linsparse_epoch_f32(float *WT, float *b, float *VT, float *Vb, float *AT,

@@ -1,10 +1,14 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""One epoch of mini-batch SGD for the linear classifiers on a CSR X, with lazy updates
-(see csrc/linsparse.inc)."""
+"""One epoch of mini-batch SGD for the linear classifiers on a CSR X: each step costs its
+batch's non-zeros (lazy updates) or those plus one pass over the weights (see
+csrc/linsparse.inc)."""
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 from fastnn._kernels.cfastnn cimport *
 from fastnn._kernels._optional cimport mat_or_null, vec_or_null
+
+
+_MODES = {'auto': FNN_LSP_AUTO, 'lazy': FNN_LSP_LAZY, 'sweep': FNN_LSP_SWEEP}
 
 
 def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
@@ -13,7 +17,7 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
               const int32_t[::1] bounds, floating[:, ::1] WT, floating[::1] b,
               floating[:, ::1] VT, floating[::1] Vb, floating[:, ::1] AT, floating[::1] Ab,
               const double[::1] etas, Py_ssize_t batch_size, double momentum, double l2,
-              int n_threads, Py_ssize_t window=128, Py_ssize_t grain=4096):
+              int n_threads, mode='auto', Py_ssize_t window=128, Py_ssize_t grain=4096):
     """One epoch over the rows `order` of the CSR X (data, indices sorted within each
     row, indptr) in mini-batches of batch_size.
 
@@ -22,17 +26,24 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     mean of the epoch's iterates (None: no averaging).  bounds (P + 1,) cuts the
     features into P blocks (0 = bounds[0] <= ... <= bounds[P] = F): the parallel split,
     which does not change the result.  K = 1 is the sigmoid loss of labels 0 / 1,
-    K >= 2 the softmax loss.  etas holds one step size per batch.  window (steps
-    between catch-ups of every weight) and grain (batch non-zeros times K per thread,
-    at least: 4096 lets a 200-row batch of 90 non-zeros a row use two threads, 1.8x
-    faster than one) change the speed only.  Returns (summed weighted loss, True if a logit
-    was NaN or infinite)."""
+    K >= 2 the softmax loss.  etas holds one step size per batch.
+
+    mode, window and grain change the speed and round-off only.  mode 'lazy': each
+    column catches up with the steps it missed when a batch touches it, every window
+    steps at the latest; 'sweep': every step maps all the weights, then adds the
+    gradients (faster while the features are at most ~10x a batch's non-zeros);
+    'auto' picks the sweep when F <= 8 x the first batch's non-zeros.  grain: batch
+    non-zeros times K per thread, at least (4096 lets a 200-row batch of 90 non-zeros
+    a row use two threads, 1.8x faster than one).  Returns (summed weighted loss, True
+    if a logit was NaN or infinite)."""
     cdef fnn_linsparse_task task
     cdef double loss = 0
     cdef int bad = 0, status = 0
     cdef const floating *sw = NULL
     cdef const floating *d = NULL
     cdef const int32_t *ind = NULL
+    if mode not in _MODES:
+        raise ValueError(f"csr_epoch: mode must be one of {sorted(_MODES)}, got {mode!r}")
     if order.shape[0] == 0:
         return 0.0, False
     if sample_weight is not None:
@@ -49,6 +60,7 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     task.K = WT.shape[1]
     task.batch = batch_size
     task.P = bounds.shape[0] - 1
+    task.mode = _MODES[mode]
     task.window = window
     task.grain = grain
     task.momentum = momentum
