@@ -1,5 +1,5 @@
 """The CSR SGD epoch kernel of the linear models (fastnn._kernels.linsparse), in both
-its modes (lazy records, and a sweep of every weight per step), against its eager NumPy
+its modes (scaled states and lazy records), against its eager NumPy
 reference (fastnn.reference.linear_sgd_epoch_csr)."""
 import numpy as np
 import pytest
@@ -60,7 +60,7 @@ def _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, av
     return list(want[:4]) + list(want[5:]), want[4]
 
 
-MODES = ["lazy", "sweep"]
+MODES = ["lazy", "scaled"]
 VARIANTS = ["plain", "momentum_weights", "no_intercept", "average", "average_momentum",
             "no_penalty"]
 
@@ -97,6 +97,42 @@ def test_epoch_matches_reference(dtype, rng, K, variant, nt, mode):
                                  l2, average)
     assert not bad
     assert_epoch_close(got, loss, want, want_loss, dtype)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.3, 0.9])
+def test_scaled_mode_folds_in_a_long_epoch(dtype, rng, momentum):
+    """157 one-row steps: the scaled states are folded again and again (every ~7 steps
+    at momentum 0.3, every few dozen at 0.9 or, without momentum, at l2 = 0.5) and
+    still give the reference's model."""
+    X, labels, order, sw, W, b, VW, Vb, etas, _, _, average = _setup(
+        rng, dtype, 2, "average_momentum", 1)
+    if momentum == 0:
+        VW = Vb = None
+    sw = rng.uniform(0.5, 2, size=X.shape[0]).astype(dtype)   # no zero-weight batch
+    etas = np.repeat(rng.uniform(0.05, 0.3, size=16), 10)[:order.shape[0]]
+    l2 = 0.5 if momentum == 0 else 0.05
+    for nt in (1, 2):
+        got, loss, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 1, momentum, l2, nt,
+                            average, mode="scaled")
+        want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 1, momentum,
+                                     l2, average)
+        assert_epoch_close(got, loss, want, want_loss, dtype)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_step_that_zeroes_the_weights(rng, momentum):
+    """eta l2 = 1 makes a step's map singular (without momentum: w = 0 before the
+    gradient); the scaled mode folds instead of inverting it."""
+    X, labels, order, sw, W, b, VW, Vb, etas, _, _, _ = _setup(
+        rng, np.float64, 1, "average_momentum", 10)
+    if momentum == 0:
+        VW = Vb = None
+    etas = np.full(etas.shape, 0.5)
+    got, loss, _ = _run(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum, 2.0, 2,
+                        True, mode="scaled")
+    want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum,
+                                 2.0, True)
+    assert_epoch_close(got, loss, want, want_loss, np.float64)
 
 
 @pytest.mark.parametrize("window", [1, 2, 5, 128])
@@ -199,15 +235,15 @@ def test_many_outputs_chunked_logits(rng, mode):
 
 
 def test_auto_mode_is_one_of_the_two(rng):
-    """'auto' picks the sweep for few columns, lazy records for many: the same model as
-    that mode, bit for bit."""
-    for F, mode in ((60, "sweep"), (5000, "lazy")):
+    """'auto' scales unless the columns are many and the momentum small (frequent folds):
+    the same model as that mode, bit for bit."""
+    for F, mode in ((60, "scaled"), (5000, "lazy")):
         X, labels, order, W, b = _problem(rng, np.float64, 1, F=F, density=0.01 * 60 / F * 8)
+        VW, Vb = np.zeros_like(W), np.zeros_like(b)
         etas = np.full(-(-order.shape[0] // 10), 0.1)
-        auto, _, _ = _run(X, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 1,
-                          True)
-        want, _, _ = _run(X, order, labels, None, W, b, None, None, etas, 10, 0.0, 0.01, 1,
-                          True, mode=mode)
+        auto, _, _ = _run(X, order, labels, None, W, b, VW, Vb, etas, 10, 0.1, 0.01, 1, True)
+        want, _, _ = _run(X, order, labels, None, W, b, VW, Vb, etas, 10, 0.1, 0.01, 1, True,
+                          mode=mode)
         for g, w in zip(auto, want):
             np.testing.assert_array_equal(g, w)
 

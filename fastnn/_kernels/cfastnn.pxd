@@ -158,7 +158,7 @@ cdef extern from "fastnn.h" nogil:
     # linsparse.c
     int FNN_LSP_AUTO
     int FNN_LSP_LAZY
-    int FNN_LSP_SWEEP
+    int FNN_LSP_SCALED
     ctypedef struct fnn_linsparse_task:
         const int64_t *order
         const int32_t *labels

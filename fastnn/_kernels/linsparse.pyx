@@ -1,14 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """One epoch of mini-batch SGD for the linear classifiers on a CSR X: each step costs its
-batch's non-zeros (lazy updates) or those plus one pass over the weights (see
-csrc/linsparse.inc)."""
+batch's non-zeros, not a pass over the weights (see csrc/linsparse.inc)."""
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 from fastnn._kernels.cfastnn cimport *
 from fastnn._kernels._optional cimport mat_or_null, vec_or_null
 
 
-_MODES = {'auto': FNN_LSP_AUTO, 'lazy': FNN_LSP_LAZY, 'sweep': FNN_LSP_SWEEP}
+_MODES = {'auto': FNN_LSP_AUTO, 'lazy': FNN_LSP_LAZY, 'scaled': FNN_LSP_SCALED}
 
 
 def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
@@ -28,13 +27,13 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     which does not change the result.  K = 1 is the sigmoid loss of labels 0 / 1,
     K >= 2 the softmax loss.  etas holds one step size per batch.
 
-    mode, window and grain change the speed and round-off only.  mode 'lazy': each
-    column catches up with the steps it missed when a batch touches it, every window
-    steps at the latest; 'sweep': every step maps all the weights, then adds the
-    gradients (faster while the features are at most ~10x a batch's non-zeros);
-    'auto' picks the sweep when F <= 8 x the first batch's non-zeros.  grain: batch
-    non-zeros times K per thread, at least (4096 lets a 200-row batch of 90 non-zeros
-    a row use two threads, 1.8x faster than one).  Returns (summed weighted loss, True
+    mode, window and grain change the speed and round-off only.  mode 'scaled': the
+    weights are kept as one 2 x 2 matrix times per-column states, folded together every
+    few dozen steps; 'lazy': each column catches up with the steps it missed when a
+    batch touches it, every window steps at the latest; 'auto' picks 'scaled' unless
+    the folds would cost more than the non-zeros (many columns, small momentum).
+    grain: batch non-zeros times K per thread, at least (4096 lets a 200-row batch of
+    90 non-zeros a row use two threads, 1.8x faster than one).  Returns (summed weighted loss, True
     if a logit was NaN or infinite)."""
     cdef fnn_linsparse_task task
     cdef double loss = 0
