@@ -114,10 +114,10 @@ def test_sparse_input_trains_the_same_model_as_dense(Est, fmt, params):
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
 @pytest.mark.parametrize("params", [{}, {"momentum": 0.0}, {"C": 0.001, "momentum": 0.5}])
-def test_lazy_sparse_updates_train_the_same_model_as_dense(Est, params, monkeypatch):
-    """Many features, few non-zeros a batch: the CSR epoch kernel updates only the
-    batch's features and the untouched ones catch up later; the same model as the dense
-    path."""
+def test_sparse_epoch_kernel_trains_the_same_model_as_dense(Est, params, monkeypatch):
+    """Many features, few non-zeros a batch: the CSR epoch kernel touches only the
+    batch's features each step (the others follow through the shared scaling); the same
+    model as the dense path."""
     from fastnn.linear_model import _epochs
     used = []
     monkeypatch.setattr(_epochs._linsparse, "csr_epoch",

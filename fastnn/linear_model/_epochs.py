@@ -3,8 +3,8 @@ averages) and the three ways an epoch runs.
 
 - dense X with at most 32 outputs: one call of the fused kernel
   (`fastnn._kernels.linsgd.dense_epoch`, csrc/linsgd.inc);
-- CSR X without L1: one call of the lazy CSR kernel (`fastnn._kernels.linsparse.csr_epoch`,
-  csrc/linsparse.inc: each batch costs its non-zeros);
+- CSR X without L1: one call of the CSR kernel (`fastnn._kernels.linsparse.csr_epoch`,
+  csrc/linsparse.inc: each batch costs its non-zeros, not a pass over the weights);
 - anything else: the batch loop here, on the product kernels of `_batches`.
 """
 import numpy as np
