@@ -4,7 +4,8 @@
                                       [--json PATH]
 
 Not a pytest file: the epoch cases run through `_harness.run_case` (interleaved rounds,
-every peer timed between two fastnn calls, foreign load filtered); the time-to-optimum
+every peer timed between two fastnn calls, foreign load filtered; 20 s and at least 9
+rounds a case, so that the paired median is not that of a handful); the time-to-optimum
 case times one fit per solver (best of `--repeat`).  Prints Markdown tables for
 benchmarks/README.md; `--json PATH` also writes the rows in the suites' common schema
 (benchmarks/_results.py; `python benchmarks/run.py` does that).  `--quick` is a smoke
@@ -184,7 +185,7 @@ def optimum_rows(rows, best, case):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--budget", type=float, default=8.0, help="seconds per epoch case (8)")
+    ap.add_argument("--budget", type=float, default=20.0, help="seconds per epoch case (20)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 s per case, one repeat, 10,000 rows")
     ap.add_argument("--repeat", type=int, default=3, help="fits per solver (3)")
@@ -207,8 +208,8 @@ def main(argv=None):
     say("|---|---|---|---|---|---|")
     for case in (epoch_case(f"dense {n // 1000}k x 300, 5 classes, f64", Xd, yd, 10.0),
                  epoch_case(f"CSR {n // 1000}k x 50k, 90 nnz/row, binary", Xs, ys, 3.0)):
-        res = run_case(_NoBenchmark(), case, budget=budget, min_rounds=3, max_rounds=200,
-                       wait_idle=0.0 if args.quick else 5.0)
+        res = run_case(_NoBenchmark(), case, budget=budget, min_rounds=3 if args.quick else 9,
+                       max_rounds=200, wait_idle=0.0 if args.quick else 5.0)
         rows += rows_from_harness("linear", res)
         by_name = {r["name"]: r for r in res["contenders"] if "min" in r}
         fast = min((r for r in by_name.values() if r["family"] == "fastnn"),
