@@ -69,6 +69,7 @@ class Case:
     target: Optional[Target] = None
     rtol: float = 1e-3                  # output check: max |a - b| <= rtol * max |fastnn|
     gap: float = 0.0                    # seconds of sleep before each timed call
+    gap_busy: bool = False              # busy-wait the gap instead (the core stays awake)
     note: str = ""
     fastnn_threads: tuple = (2, 1)      # the first is the one pytest-benchmark times
     contenders: list = field(init=False)
@@ -202,6 +203,19 @@ def _summary(samples):
     return {"min": min(samples), "median": statistics.median(samples), "n": len(samples)}
 
 
+def _pause(case):
+    """The case's gap before a timed call: a sleep, or a busy wait (on this VM a core
+    left idle for 0.15 s ran the next short call ~10 % slower)."""
+    if not case.gap:
+        return
+    if not case.gap_busy:
+        time.sleep(case.gap)
+        return
+    end = time.perf_counter() + case.gap
+    while time.perf_counter() < end:
+        pass
+
+
 def run_case(benchmark, case, budget, min_rounds, max_rounds, wait_idle=0.0, warmup=3,
              threshold=0.25):
     """Measure `case` interleaved; returns (and stores in benchmark.extra_info) a dict
@@ -235,12 +249,10 @@ def run_case(benchmark, case, budget, min_rounds, max_rounds, wait_idle=0.0, war
             monitor.round()
             order = others if state["round"] % 2 == 0 else others[::-1]
             for c in order:
-                if case.gap:
-                    time.sleep(case.gap)
+                _pause(case)
                 samples[c.name].append(_time_once(c.fn))
             state["round"] += 1
-            if case.gap:
-                time.sleep(case.gap)
+            _pause(case)
 
         monitor.begin()
         wall0 = time.perf_counter()

@@ -22,8 +22,9 @@ Both models use C = 1 (scikit-learn's default; the objective is the mean log-los
 Cases
 - one epoch: fastnn LogisticRegression(max_iter=1, tol=None) vs
   SGDClassifier(loss='log_loss', max_iter=1, tol=None, alpha=1/(C n)) at 1 and 2 threads
-  (SGDClassifier's n_jobs parallelises its one-vs-rest classes), each call after 0.15 s
-  idle (so that no OpenBLAS thread left spinning by the previous call competes).
+  (SGDClassifier's n_jobs parallelises its one-vs-rest classes), each call after a
+  0.15 s busy wait (so that no OpenBLAS thread left spinning by the previous call
+  competes, and the core does not go idle).
   Targets: dense >= 10x, sparse >= 3x.
 - time to a training objective within 1 % of the optimum (scikit-learn lbfgs at
   tol=1e-10): fastnn (default schedule) with the fewest max_iter epochs that get there, each scikit-learn
@@ -110,9 +111,11 @@ def epoch_case(name, X, y, target):
     # gap: SGDClassifier's BLAS calls (dot products of the weights) leave OpenBLAS's
     # worker thread spinning ~0.1 s, taking a core from the next call: fastnn's CSR
     # fit at 2 threads took 60-72 ms right after one, 40-49 ms otherwise (and with
-    # OPENBLAS_THREAD_TIMEOUT=4), so every timed call starts 0.15 s after the last one
+    # OPENBLAS_THREAD_TIMEOUT=4), so every timed call starts 0.15 s after the last one.
+    # The gap busy-waits: after a sleep the next short call ran ~10 % slower here.
     return Case(name, fast_at, peers, target=Target("speedup", target, (SGD,)), gap=0.15,
-                note="one epoch, models not compared; 0.15 s idle before each call")
+                gap_busy=True,
+                note="one epoch, models not compared; a 0.15 s busy wait before each call")
 
 
 def _quiet(fn):
