@@ -119,6 +119,21 @@ def test_scaled_mode_folds_in_a_long_epoch(dtype, rng, momentum):
         assert_epoch_close(got, loss, want, want_loss, dtype)
 
 
+def test_scaled_mode_folds_a_shrinking_rotation(dtype, rng):
+    """Momentum 0.5 with eta l2 = 0.5: the steps' maps have complex eigenvalues, so M
+    shrinks like a rotation (|det M| = 0.5^t) without losing its condition; 400 steps
+    would take y = M^-1 (w, v) out of float32's range (NaN before the fix)."""
+    X, labels, order, W, b = _problem(rng, dtype, 1, n=400, F=30, density=0.2)
+    VW, Vb = np.zeros_like(W), np.zeros_like(b)
+    etas = np.full(order.shape[0], 0.5)
+    got, loss, bad = _run(X, order, labels, None, W, b, VW, Vb, etas, 1, 0.5, 1.0, 2, True,
+                          mode="scaled")
+    want, want_loss = _reference(X, order, labels, None, W, b, VW, Vb, etas, 1, 0.5, 1.0,
+                                 True)
+    assert not bad
+    assert_epoch_close(got, loss, want, want_loss, dtype)
+
+
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_step_that_zeroes_the_weights(rng, momentum):
     """eta l2 = 1 makes a step's map singular (without momentum: w = 0 before the
