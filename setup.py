@@ -67,9 +67,9 @@ extensions = [
         f"fastnn._kernels.{name}",
         [f"fastnn/_kernels/{name}.pyx"] + [f"csrc/{c}" for c in sources],
         include_dirs=["csrc"],
-        # a family rebuilds when a shared header or one of its own kernel bodies changes
-        depends=glob.glob("csrc/*.h") + [f"csrc/{c[:-2]}.inc" for c in sources
-                                         if os.path.exists(f"csrc/{c[:-2]}.inc")],
+        # a family rebuilds when a header or a kernel body changes (bodies include
+        # shared parts, e.g. linstep.inc)
+        depends=glob.glob("csrc/*.h") + glob.glob("csrc/*.inc"),
         # -fno-trapping-math lets GCC vectorise branch-free selects around divisions; it
         # changes no result (only which FP exception flags may be raised), unlike fast-math
         # -fopenmp-simd: the kernels' `omp simd` loops vectorise in serial builds too

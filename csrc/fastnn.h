@@ -172,17 +172,19 @@ void fnn_shuffled_order(int64_t *order, ptrdiff_t n, uint64_t seed);
 
 /* linsparse.c: one epoch of mini-batch SGD of a linear classifier on a CSR X with lazy
  * updates (see linsparse.inc).  K = 1: the sigmoid loss of labels 0 / 1; K >= 2: softmax. */
-enum { FNN_LSP_AUTO, FNN_LSP_LAZY, FNN_LSP_SCALED };
+enum { FNN_LSP_AUTO, FNN_LSP_LAZY, FNN_LSP_SCALED, FNN_LSP_SWEEP };
 typedef struct {
     const int64_t *order;   /* (n,) the rows of X in training order */
     const int32_t *labels;  /* (n_rows,) the class of every row of X, in [0, max(K, 2)) */
     const double *etas;     /* (ceil(n / batch),) the step size of every update */
     const int32_t *bounds;  /* (P + 1,) column blocks: 0 = bounds[0] <= .. <= bounds[P] = F */
     ptrdiff_t n, F, K, batch, P;
-    int mode;               /* FNN_LSP_AUTO, _LAZY or _SCALED (speed and round-off only) */
+    int mode;               /* FNN_LSP_AUTO, _LAZY, _SCALED or _SWEEP (speed and round-off
+                               only; L1 needs _SWEEP or _AUTO) */
     ptrdiff_t window;       /* lazy: steps between catch-ups of every weight (speed only) */
     ptrdiff_t grain;        /* batch non-zeros x K per thread, at least (speed only) */
     double momentum, l2;
+    double l1;              /* > 0: the L1 soft-threshold after each step (sweep mode) */
 } fnn_linsparse_task;
 
 #define FNN_DECLARE_LINSPARSE(REAL, SFX)                                                 \

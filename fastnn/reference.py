@@ -449,9 +449,9 @@ def linear_sgd_epoch(X, order, labels, sample_weight, W, b, VW, Vb, etas, batch_
 
 
 def linear_sgd_epoch_csr(data, indices, indptr, shape, order, labels, sample_weight, W, b,
-                         VW, Vb, etas, batch_size, momentum, l2, average=False):
-    """`linear_sgd_epoch` (no L1) on X given by its CSR arrays: the eager reference of
-    the CSR epoch kernel.  W (K, F) as there; returns what it returns."""
+                         VW, Vb, etas, batch_size, momentum, l2, average=False, l1=0.0):
+    """`linear_sgd_epoch` on X given by its CSR arrays: the eager reference of the CSR
+    epoch kernel.  W (K, F) as there; returns what it returns."""
     X = _csr_to_dense(data, indices, indptr, shape)
     return linear_sgd_epoch(X, order, labels, sample_weight, W, b, VW, Vb, etas, batch_size,
-                            momentum, l2, 0.0, average)
+                            momentum, l2, l1, average)

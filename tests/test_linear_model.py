@@ -113,15 +113,19 @@ def test_sparse_input_trains_the_same_model_as_dense(Est, fmt, params):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
-@pytest.mark.parametrize("params", [{}, {"momentum": 0.0}, {"C": 0.001, "momentum": 0.5}])
+@pytest.mark.parametrize("params", [{}, {"momentum": 0.0}, {"C": 0.001, "momentum": 0.5},
+                                    {"penalty": "l1", "C": 0.05},
+                                    {"penalty": "elasticnet", "l1_ratio": 0.5, "C": 0.05,
+                                     "momentum": 0.0}])
 def test_sparse_epoch_kernel_trains_the_same_model_as_dense(Est, params, monkeypatch):
     """Many features, few non-zeros a batch: the CSR epoch kernel touches only the
-    batch's features each step (the others follow through the shared scaling); the same
-    model as the dense path."""
+    batch's features each step (the others follow through the shared scaling; with L1
+    it sweeps them); the same model as the dense path."""
     from fastnn.linear_model import _epochs
     used = []
     monkeypatch.setattr(_epochs._linsparse, "csr_epoch",
-                        lambda *a, _f=_epochs._linsparse.csr_epoch: used.append(1) or _f(*a))
+                        lambda *a, _f=_epochs._linsparse.csr_epoch, **k:
+                        used.append(1) or _f(*a, **k))
     rng = np.random.default_rng(1)
     n, F = 400, 3000
     X = sp.random(n, F, density=0.001, random_state=2, format="csr")

@@ -1,6 +1,6 @@
-"""The CSR SGD epoch kernel of the linear models (fastnn._kernels.linsparse), in both
-its modes (scaled states and lazy records), against its eager NumPy
-reference (fastnn.reference.linear_sgd_epoch_csr)."""
+"""The CSR SGD epoch kernel of the linear models (fastnn._kernels.linsparse), in its
+three modes (scaled states, lazy records, and the sweep, which alone takes L1), against
+its eager NumPy reference (fastnn.reference.linear_sgd_epoch_csr)."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -36,7 +36,7 @@ def _bounds(F, P=6):
 
 
 def _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt, average,
-         bounds=None, window=128, mode="auto"):
+         bounds=None, window=128, mode="auto", l1=0.0):
     """The kernel on copies, in the reference's layout: (W, b, VW, Vb[, AW, Ab]), loss, bad."""
     WT = np.array(W.T, order="C")
     VT = None if VW is None else np.array(VW.T, order="C")
@@ -47,20 +47,22 @@ def _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt, aver
     bounds = _bounds(X.shape[1]) if bounds is None else bounds
     loss, bad = linsparse.csr_epoch(X.data, X.indices, X.indptr.astype(np.int64), order,
                                     labels, sw, bounds, WT, b, VT, Vb, AT, Ab, etas, batch,
-                                    momentum, l2, nt, mode=mode, window=window, grain=1)
+                                    momentum, l2, nt, mode=mode, window=window, grain=1,
+                                    l1=l1)
     got = [WT.T, b, None if VT is None else VT.T, Vb]
     if average:
         got += [AT.T, Ab]
     return got, loss, bad
 
 
-def _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, average):
+def _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, average,
+               l1=0.0):
     want = ref.linear_sgd_epoch_csr(X.data, X.indices, X.indptr, X.shape, order, labels, sw,
-                                    W, b, VW, Vb, etas, batch, momentum, l2, average)
+                                    W, b, VW, Vb, etas, batch, momentum, l2, average, l1)
     return list(want[:4]) + list(want[5:]), want[4]
 
 
-MODES = ["lazy", "scaled"]
+MODES = ["lazy", "scaled", "sweep"]
 VARIANTS = ["plain", "momentum_weights", "no_intercept", "average", "average_momentum",
             "no_penalty"]
 
@@ -97,6 +99,49 @@ def test_epoch_matches_reference(dtype, rng, K, variant, nt, mode):
                                  l2, average)
     assert not bad
     assert_epoch_close(got, loss, want, want_loss, dtype)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("variant", ["plain", "momentum_weights", "average",
+                                     "average_momentum", "no_intercept"])
+@pytest.mark.parametrize("nt", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["sweep", "auto"])
+def test_l1_epoch_matches_reference(dtype, rng, K, variant, nt, mode):
+    """L1 (a soft-threshold after each step) sweeps every weight each step; 'auto'
+    takes the sweep for it.  Weights the reference zeroes are exactly 0 here too."""
+    batch, l1 = 10, 0.05
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, dtype, K, variant, batch)
+    got, loss, bad = _run(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum, l2, nt,
+                          average, mode=mode, l1=l1)
+    want, want_loss = _reference(X, order, labels, sw, W, b, VW, Vb, etas, batch, momentum,
+                                 l2, average, l1)
+    assert not bad
+    assert_epoch_close(got, loss, want, want_loss, dtype)
+    zeros = want[0] == 0
+    assert zeros.any() and not zeros.all()
+    np.testing.assert_array_equal(got[0][zeros], 0)
+
+
+def test_l1_same_bits_on_any_thread_count(rng):
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, np.float64, 3, "average_momentum", 9)
+    runs = [_run(X, order, labels, sw, W, b, VW, Vb, etas, 9, momentum, l2, nt, average,
+                 bounds=np.array([0, 5, 11, 30, 31, 44, 60], np.int32), l1=0.02)
+            for nt in (1, 2, 3, 6)]
+    for got, loss, _ in runs[1:]:
+        assert loss == runs[0][1]
+        for g, g0 in zip(got, runs[0][0]):
+            np.testing.assert_array_equal(g, g0)
+
+
+@pytest.mark.parametrize("mode", ["lazy", "scaled"])
+def test_l1_needs_the_sweep(rng, mode):
+    X, labels, order, sw, W, b, VW, Vb, etas, momentum, l2, average = _setup(
+        rng, np.float64, 1, "plain", 10)
+    with pytest.raises(ValueError, match="l1 > 0 needs mode 'auto' or 'sweep'"):
+        _run(X, order, labels, sw, W, b, VW, Vb, etas, 10, momentum, l2, 1, average,
+             mode=mode, l1=0.1)
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.3, 0.9])

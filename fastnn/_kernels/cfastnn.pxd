@@ -159,6 +159,7 @@ cdef extern from "fastnn.h" nogil:
     int FNN_LSP_AUTO
     int FNN_LSP_LAZY
     int FNN_LSP_SCALED
+    int FNN_LSP_SWEEP
     ctypedef struct fnn_linsparse_task:
         const int64_t *order
         const int32_t *labels
@@ -166,7 +167,7 @@ cdef extern from "fastnn.h" nogil:
         const int32_t *bounds
         Py_ssize_t n, F, K, batch, P, window, grain
         int mode
-        double momentum, l2
+        double momentum, l2, l1
 
     int fnn_linsparse_epoch_f32(float *WT, float *b, float *VT, float *Vb, float *AT,
                                 float *Ab, double *loss, int *nonfinite, const float *data,

@@ -7,7 +7,8 @@ from fastnn._kernels.cfastnn cimport *
 from fastnn._kernels._optional cimport mat_or_null, vec_or_null
 
 
-_MODES = {'auto': FNN_LSP_AUTO, 'lazy': FNN_LSP_LAZY, 'scaled': FNN_LSP_SCALED}
+_MODES = {'auto': FNN_LSP_AUTO, 'lazy': FNN_LSP_LAZY, 'scaled': FNN_LSP_SCALED,
+          'sweep': FNN_LSP_SWEEP}
 
 
 def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
@@ -16,7 +17,8 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
               const int32_t[::1] bounds, floating[:, ::1] WT, floating[::1] b,
               floating[:, ::1] VT, floating[::1] Vb, floating[:, ::1] AT, floating[::1] Ab,
               const double[::1] etas, Py_ssize_t batch_size, double momentum, double l2,
-              int n_threads, mode='auto', Py_ssize_t window=128, Py_ssize_t grain=4096):
+              int n_threads, mode='auto', Py_ssize_t window=128, Py_ssize_t grain=4096,
+              double l1=0.0):
     """One epoch over the rows `order` of the CSR X (data, indices sorted within each
     row, indptr) in mini-batches of batch_size.
 
@@ -27,11 +29,15 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     which does not change the result.  K = 1 is the sigmoid loss of labels 0 / 1,
     K >= 2 the softmax loss.  etas holds one step size per batch.
 
+    l1 > 0 adds the L1 soft-threshold w = sign(w) max(|w| - eta l1, 0) after each step.
+
     mode, window and grain change the speed and round-off only.  mode 'scaled': the
     weights are kept as one 2 x 2 matrix times per-column states, folded together every
     few dozen steps; 'lazy': each column catches up with the steps it missed when a
-    batch touches it, every window steps at the latest; 'auto' picks 'scaled' unless
-    the folds would cost more than the non-zeros (many columns, small momentum).
+    batch touches it, every window steps at the latest; 'sweep': each step updates
+    every weight (the only mode for l1 > 0: the soft-threshold is not linear); 'auto'
+    picks 'sweep' when l1 > 0, else 'scaled' unless the folds would cost more than the
+    non-zeros (many columns, small momentum).
     grain: batch non-zeros times K per thread, at least (4096 lets a 200-row batch of
     90 non-zeros a row use two threads, 1.8x faster than one).  Returns (summed weighted loss, True
     if a logit was NaN or infinite)."""
@@ -43,6 +49,8 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     cdef const int32_t *ind = NULL
     if mode not in _MODES:
         raise ValueError(f"csr_epoch: mode must be one of {sorted(_MODES)}, got {mode!r}")
+    if l1 > 0 and mode not in ('auto', 'sweep'):
+        raise ValueError(f"csr_epoch: l1 > 0 needs mode 'auto' or 'sweep', got {mode!r}")
     if order.shape[0] == 0:
         return 0.0, False
     if sample_weight is not None:
@@ -64,6 +72,7 @@ def csr_epoch(const floating[::1] data, const int32_t[::1] indices,
     task.grain = grain
     task.momentum = momentum
     task.l2 = l2
+    task.l1 = l1
     with nogil:
         if floating is float:
             status = fnn_linsparse_epoch_f32(&WT[0, 0], vec_or_null(b), mat_or_null(VT),

@@ -3,8 +3,9 @@ averages) and the three ways an epoch runs.
 
 - dense X with at most 32 outputs: one call of the fused kernel
   (`fastnn._kernels.linsgd.dense_epoch`, csrc/linsgd.inc);
-- CSR X without L1: one call of the CSR kernel (`fastnn._kernels.linsparse.csr_epoch`,
-  csrc/linsparse.inc: each batch costs its non-zeros, not a pass over the weights);
+- CSR X: one call of the CSR kernel (`fastnn._kernels.linsparse.csr_epoch`,
+  csrc/linsparse.inc: without L1 each batch costs its non-zeros, not a pass over the
+  weights; with L1 each step also sweeps the weights);
 - anything else: the batch loop here, on the product kernels of `_batches`.
 """
 import numpy as np
@@ -18,11 +19,9 @@ from fastnn.linear_model._batches import _IN_PLACE_MAX_OUTPUTS
 COLUMN_BLOCKS = 8   # the CSR epoch kernel's parallel split (so at most 8 threads)
 
 
-def fused_epochs(sparse, K, l1_ratio, early_stopping):
+def fused_epochs(sparse, K, early_stopping):
     """True when every epoch is one kernel call (see the module docstring)."""
-    if sparse:
-        return l1_ratio == 0
-    return K <= _IN_PLACE_MAX_OUTPUTS and not early_stopping
+    return sparse or (K <= _IN_PLACE_MAX_OUTPUTS and not early_stopping)
 
 
 class EpochRunner:
@@ -86,7 +85,7 @@ class EpochRunner:
         if rows.sparse:
             return _linsparse.csr_epoch(rows.data, rows.indices, rows.indptr, order,
                                         self.labels, self.sw_norm, self.blocks, *state,
-                                        self.nt)
+                                        self.nt, l1=self.l1)
         return _linsgd.dense_epoch(rows.X, order, self.labels, self.sw_norm, *state, self.l1,
                                    self.nt)
 

@@ -83,7 +83,7 @@ def train(est, X, y, sw, coef, intercept, *, epochs, stopping, keep_schedule=Fal
     early = est.early_stopping and stopping
     # the fused kernels flag a non-finite logit, and only then is X checked (saving a
     # pass over X); with early stopping X is split first and checked here
-    fused = fused_epochs(sp.issparse(X), K, l1_ratio, early)
+    fused = fused_epochs(sp.issparse(X), K, early)
     if not fused or early:
         est._assert_finite(X)
     X_val = labels_val = None
