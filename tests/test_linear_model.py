@@ -338,6 +338,26 @@ def test_early_stopping_keeps_validation_scores():
     assert est.best_validation_score_ == est.validation_scores_.max() > 0.8
 
 
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_early_stopping_epochs_run_the_fused_dense_kernel(Est, monkeypatch):
+    """With early stopping each dense epoch is still one kernel call, and gives the model
+    and validation scores of the batch loop (the path of more than 32 outputs)."""
+    from fastnn.linear_model import _epochs, _training
+    calls = []
+    monkeypatch.setattr(_epochs._linsgd, "dense_epoch",
+                        lambda *a, _f=_epochs._linsgd.dense_epoch: calls.append(1) or _f(*a))
+    X, y = teacher_data(n=500)
+    kw = dict(random_state=0, early_stopping=True, tol=None, max_iter=6, momentum=0.5)
+    fused = quiet_fit(Est(**kw), X, y)
+    assert len(calls) == 6
+    monkeypatch.setattr(_training, "fused_epochs", lambda sparse, K: False)
+    loop = quiet_fit(Est(**kw), X, y)
+    assert len(calls) == 6
+    np.testing.assert_allclose(fused.coef_, loop.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fused.intercept_, loop.intercept_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(fused.validation_scores_, loop.validation_scores_)
+
+
 def test_partial_fit_and_warm_start():
     X, y = teacher_data()
     est = SoftmaxRegression(random_state=0)

@@ -19,9 +19,9 @@ from fastnn.linear_model._batches import _IN_PLACE_MAX_OUTPUTS
 COLUMN_BLOCKS = 8   # the CSR epoch kernel's parallel split (so at most 8 threads)
 
 
-def fused_epochs(sparse, K, early_stopping):
+def fused_epochs(sparse, K):
     """True when every epoch is one kernel call (see the module docstring)."""
-    return sparse or (K <= _IN_PLACE_MAX_OUTPUTS and not early_stopping)
+    return sparse or K <= _IN_PLACE_MAX_OUTPUTS
 
 
 class EpochRunner:

@@ -83,7 +83,7 @@ def train(est, X, y, sw, coef, intercept, *, epochs, stopping, keep_schedule=Fal
     early = est.early_stopping and stopping
     # the fused kernels flag a non-finite logit, and only then is X checked (saving a
     # pass over X); with early stopping X is split first and checked here
-    fused = fused_epochs(sp.issparse(X), K, early)
+    fused = fused_epochs(sp.issparse(X), K)
     if not fused or early:
         est._assert_finite(X)
     X_val = labels_val = None
@@ -115,8 +115,8 @@ def train(est, X, y, sw, coef, intercept, *, epochs, stopping, keep_schedule=Fal
     epoch = 0
     converged = False
     bar = _progress_bar(est, epochs)
-    # BLAS runs only in the unfused dense products (and the dense validation logits)
-    blas = not rows.sparse and (not fused or X_val is not None)
+    # BLAS runs only in the unfused dense products (and their validation logits)
+    blas = not rows.sparse and not fused
     with threadpool_limits(limits=nt, user_api="blas") if blas else nullcontext():
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
