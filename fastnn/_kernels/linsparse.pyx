@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""One epoch of mini-batch SGD for the linear classifiers on a CSR X: each step costs its
-batch's non-zeros, not a pass over the weights (see csrc/linsparse.inc)."""
+"""One epoch of mini-batch SGD for the linear classifiers on a CSR X: without L1 each step
+costs its batch's non-zeros, not a pass over the weights (see csrc/linsparse.inc)."""
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 from fastnn._kernels.cfastnn cimport *
