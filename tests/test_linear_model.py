@@ -358,6 +358,22 @@ def test_early_stopping_epochs_run_the_fused_dense_kernel(Est, monkeypatch):
     np.testing.assert_array_equal(fused.validation_scores_, loop.validation_scores_)
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_early_stopping_holds_out_a_stratified_copy_and_trains_the_rest_in_place(sparse):
+    from fastnn.linear_model._early_stopping import split_validation
+    X, y = teacher_data(n=500)
+    X = sp.csr_matrix(X) if sparse else X
+    train_rows, X_val, y_val = split_validation(X, y, np.random.RandomState(0), 0.2)
+    val_rows = np.setdiff1d(np.arange(500), train_rows)
+    assert train_rows.shape == (400,) and np.unique(train_rows).shape == (400,)
+    dense = X.toarray() if sparse else X
+    held = X_val.toarray() if sparse else X_val
+    assert sorted(map(tuple, held)) == sorted(map(tuple, dense[val_rows]))
+    assert np.array_equal(np.bincount(y_val), np.bincount(y[val_rows]))
+    # stratified: each class's share of the held-out rows within a row of its share of y
+    assert np.all(np.abs(np.bincount(y_val) - 0.2 * np.bincount(y)) <= 1)
+
+
 def test_partial_fit_and_warm_start():
     X, y = teacher_data()
     est = SoftmaxRegression(random_state=0)

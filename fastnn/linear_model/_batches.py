@@ -74,10 +74,11 @@ class DenseRows:
         if db is not None:
             np.sum(dz, axis=0, out=db)
 
-    def squared_row_norms(self, step=1):
-        """||x_i||^2 of every `step`-th row, float64."""
-        out = np.empty(-(-self.n_samples // step))
-        _linsgd.row_sq_norms(self.X, step, out, self.nt)
+    def squared_row_norms(self, step=1, rows=None):
+        """||x_i||^2 of every `step`-th row (of the rows `rows`, when given), float64."""
+        X = self.X if rows is None else np.ascontiguousarray(self.X[rows])
+        out = np.empty(-(-X.shape[0] // step))
+        _linsgd.row_sq_norms(X, step, out, self.nt)
         return out
 
 
@@ -127,10 +128,15 @@ class SparseRows:
         cuts = np.searchsorted(cum, cum[-1] * np.arange(1, P) / P, side="right")
         return np.concatenate([[0], cuts, [F]]).astype(np.int32)
 
-    def squared_row_norms(self, step=1):
-        """||x_i||^2 of every `step`-th row, float64."""
-        out = np.empty(-(-self.n_samples // step))
-        _linsparse.csr_row_sq_norms(self.data, self.indptr, step, out, self.nt)
+    def squared_row_norms(self, step=1, rows=None):
+        """||x_i||^2 of every `step`-th row (of the rows `rows`, when given), float64."""
+        data, indptr = self.data, self.indptr
+        if rows is not None:
+            X = sp.csr_matrix((data, self.indices, indptr),
+                              shape=(self.n_samples, self.n_features))[rows]
+            data, indptr = X.data, X.indptr.astype(np.int64)
+        out = np.empty(-(-(indptr.shape[0] - 1) // step))
+        _linsparse.csr_row_sq_norms(data, indptr, step, out, self.nt)
         return out
 
 

@@ -5,22 +5,18 @@ from sklearn.model_selection import train_test_split
 from fastnn.linear_model._batches import make_rows
 
 
-def split_validation(X, labels, sw, rng, fraction):
-    """(X_train, X_val, labels_train, labels_val, sw_train): `fraction` of the rows held
-    out, stratified when every class has two rows."""
+def split_validation(X, labels, rng, fraction):
+    """(train_rows, X_val, labels_val): `fraction` of the rows of X held out (copied),
+    stratified when every class has two rows; the others train in place, by index, in
+    the order train_test_split gives them."""
     stratify = labels if np.bincount(labels).min() >= 2 else None
-    parts = train_test_split(X, labels, *(() if sw is None else (sw,)),
-                             test_size=fraction, stratify=stratify,
-                             random_state=rng.randint(np.iinfo(np.int32).max))
-    if sw is None:
-        X_tr, X_val, y_tr, y_val = parts
-        sw_tr = None
-    else:
-        X_tr, X_val, y_tr, y_val, sw_tr, _ = parts
-    if np.unique(y_tr).shape[0] < 2:
+    train_rows, val_rows = train_test_split(np.arange(X.shape[0], dtype=np.int64),
+                                            test_size=fraction, stratify=stratify,
+                                            random_state=rng.randint(np.iinfo(np.int32).max))
+    if np.unique(labels[train_rows]).shape[0] < 2:
         raise ValueError("early_stopping: the training part holds a single class; "
                          "lower validation_fraction")
-    return X_tr, X_val, y_tr, y_val, sw_tr
+    return train_rows, X[val_rows], labels[val_rows]
 
 
 def validation_score(rows, W, b, X_val, labels_val, nt):
