@@ -190,6 +190,24 @@ def test_csr_nonfinite_values_get_scikit_learns_errors():
             LogisticRegression(max_iter=2, tol=None).fit(bad, y)
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_early_stopping_finds_nonfinite_values_in_either_part(sparse):
+    """The epoch kernels flag non-finite values in the rows they train on; the held-out
+    rows are checked apart.  Row by row, 20 rows: some of them are held out."""
+    from fastnn.linear_model._early_stopping import split_validation
+    X, y = teacher_data(n=200)
+    rows = range(0, 200, 10)
+    for r in rows:
+        bad = X.copy()
+        bad[r, 1] = np.nan
+        bad = sp.csr_matrix(bad) if sparse else bad
+        with pytest.raises(ValueError, match="NaN"):
+            LogisticRegression(early_stopping=True, random_state=0, max_iter=2).fit(bad, y)
+    # the estimator's split (its RandomState's first draw): both parts were tested
+    train_rows, _, _ = split_validation(X, y, np.random.RandomState(0), 0.1)
+    assert 0 < sum(r not in train_rows for r in rows) < len(rows)
+
+
 def test_wide_sparse_input_is_not_densified():
     """2000 x 1,000,000 CSR: densified it would take 16 GB."""
     rng = np.random.default_rng(0)

@@ -89,14 +89,16 @@ def train(est, X, y, sw, coef, intercept, *, epochs, stopping, keep_schedule=Fal
     C, l1_ratio = est._penalty_split()
     early = est.early_stopping and stopping
     # the fused kernels flag a non-finite logit, and only then is X checked (saving a
-    # pass over X); with early stopping X is checked here (the validation rows too)
+    # pass over X); they see only the training rows, so held-out rows are checked here
     fused = fused_epochs(sp.issparse(X), K)
-    if not fused or early:
+    if not fused:
         est._assert_finite(X)
     X_val = labels_val = train_rows = None      # train_rows None: every row trains
     if early:   # the held-out rows are copied, the others train in place
         train_rows, X_val, labels_val = split_validation(X, labels, rng,
                                                          est.validation_fraction)
+        if fused:
+            est._assert_finite(X_val)
     n = X.shape[0] if train_rows is None else train_rows.shape[0]
     batch = min(200 if est.batch_size == "auto" else est.batch_size, n)
     rows = make_rows(X, batch, nt, sort=fused)
